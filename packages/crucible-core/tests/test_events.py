@@ -48,6 +48,19 @@ def test_bad_prefixes_rejected():
         events.attach("bad", [3], lambda e: None)  # type: ignore[list-item]
 
 
+def test_bad_names_and_context_fields_rejected(collected):
+    with pytest.raises(ValidationError, match="name must be a non-empty"):
+        events.span(None)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="name"):
+        events.emit(123)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="experiment_id must be a string"):
+        events.experiment_context(experiment_id=5).__enter__()  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="tags must be an iterable of strings"):
+        events.experiment_context(tags="h1").__enter__()
+    with events.experiment_context(tags=iter(["h1", "h2"])) as ctx:
+        assert ctx.tags == ("h1", "h2")
+
+
 def test_failing_handler_is_logged_and_detached(collected):
     calls = []
 

@@ -193,12 +193,22 @@ def attached_handlers() -> list[tuple[str, tuple[str, ...]]]:
 
 
 def _resolve(name: str) -> tuple[_Attachment, ...]:
+    # The cold path of ``emit`` (first event of a name): the place to check the name once.
+    _check_name(name)
     with _lock:
         matched = tuple(a for a in _attachments.values() if a.matches(name))
         if len(_cache) >= _CACHE_LIMIT:
             _cache.clear()
         _cache[name] = matched
     return matched
+
+
+def _check_name(name: object) -> None:
+    if not isinstance(name, str) or not name:
+        raise ValidationError(
+            f"name must be a non-empty dotted event name such as 'crucible.model.request'; got {name!r}.",
+            argument="name",
+        )
 
 
 def _handler_failed(attachment: _Attachment, event: Event, exc: BaseException) -> None:
@@ -263,6 +273,25 @@ def experiment_context(
 ) -> Iterator[EventContext]:
     """Set the experiment/run/condition for events emitted inside the block (nested blocks inherit
     and override field by field). Works across ``await``; tasks started inside inherit it."""
+    for argument, value in (
+        ("experiment_id", experiment_id),
+        ("experiment_name", experiment_name),
+        ("run_id", run_id),
+        ("condition", condition),
+    ):
+        if value is not None and not isinstance(value, str):
+            raise ValidationError(
+                f"{argument} must be a string or None; got {type(value).__name__} {value!r}.",
+                argument=argument,
+            )
+    if tags is not None:
+        if not isinstance(tags, str):
+            tags = tuple(tags)
+        if isinstance(tags, str) or not all(isinstance(t, str) for t in tags):
+            raise ValidationError(
+                f"tags must be an iterable of strings (a list, not one string); got {tags!r}.",
+                argument="tags",
+            )
     parent = _context.get()
     merged_extra = dict(parent.extra)
     merged_extra.update(extra)
@@ -332,4 +361,5 @@ class Span:
 
 def span(name: str, **metadata: Any) -> Span:
     """A :class:`Span` named ``name`` (sync and async context manager)."""
+    _check_name(name)
     return Span(name, metadata)

@@ -130,7 +130,7 @@ def quantile(data: npt.ArrayLike, q: Any, *, type: int = 7) -> float | npt.NDArr
 
     The arithmetic (including R's ``4 * .Machine$double.eps`` fuzz for types 4–9 and its
     special-cased type 7) follows ``stats:::quantile.default`` of R 4.2 line for line; the values are
-    verified against R in the tests (``tests/data/r_quantile.R``). R >= 4.4 adds the fuzz to types
+    verified against R in the tests (``tests/data/r_reference.R``). R >= 4.4 adds the fuzz to types
     1–3 too, which changes a result only when ``n * q`` falls within a few ulps of an integer.
 
     ``q`` may be a number (a float is returned) or a sequence (a float64 array is returned).
