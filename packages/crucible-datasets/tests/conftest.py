@@ -4,6 +4,11 @@
 ``Content-Length``, honours ``Range: bytes=N-`` (206 / 416), and can be told to drop the connection
 mid-body, answer 429/500 first, require a bearer token, redirect to a "CDN" on another host name
 (``localhost`` vs ``127.0.0.1``) or stream slowly behind a gate. Every request is logged.
+
+Like the real hub, every ``resolve`` response (the 302 to the CDN included; not the CDN's own
+response) carries ``X-Repo-Commit``: the revision itself when it is a commit, else the commit the branch
+points at (``HubState.commits``, by default a fixed digest of repo and branch); set
+``HubState.send_commit = False`` to leave the header out.
 """
 
 from __future__ import annotations
@@ -68,6 +73,13 @@ class HubState:
     chunk_delay_s: float = 0.0
     gate: threading.Event | None = None  # when set, bodies wait for this event before streaming
     started: threading.Event = field(default_factory=threading.Event)
+    commits: dict[tuple[str, str], str] = field(default_factory=dict)  # (repo, branch) -> commit
+    send_commit: bool = True
+
+    def commit_of(self, repo: str, revision: str) -> str:
+        if re.fullmatch(r"[0-9a-f]{40}", revision):
+            return revision
+        return self.commits.get((repo, revision)) or hashlib.sha1(f"{repo}@{revision}".encode()).hexdigest()
 
 
 class HubServer:
@@ -113,18 +125,25 @@ class HubServer:
                 key = (repo, revision, path)
                 if key not in state.files:
                     return self._reply(404, b"Entry not found")
+                commit = {"X-Repo-Commit": state.commit_of(repo, revision)} if state.send_commit else {}
                 if path in state.redirect:
                     port = self.headers.get("Host", "").rpartition(":")[2]
                     target = f"http://localhost:{port}/cdn/{json.dumps(list(key))}"
-                    return self._reply(302, b"", {"Location": target})
-                return self._serve(key, cdn=False)
+                    return self._reply(302, b"", {"Location": target, **commit})
+                return self._serve(key, cdn=False, headers=commit)
 
-            def _serve(self, key: tuple[str, ...], *, cdn: bool) -> None:
+            def _serve(
+                self, key: tuple[str, ...], *, cdn: bool, headers: dict[str, str] | None = None
+            ) -> None:
                 data = state.files[(key[0], key[1], key[2])]
                 start = 0
                 header = self.headers.get("Range")
                 status = 200
-                extra: dict[str, str] = {"Accept-Ranges": "bytes", "ETag": hashlib.sha256(data).hexdigest()}
+                extra: dict[str, str] = {
+                    "Accept-Ranges": "bytes",
+                    "ETag": hashlib.sha256(data).hexdigest(),
+                    **(headers or {}),
+                }
                 if_range = self.headers.get("If-Range")
                 if header and not state.ignore_range and if_range in (None, extra["ETag"]):
                     m = re.match(r"bytes=(\d+)-$", header)
@@ -134,6 +153,8 @@ class HubServer:
                             Logged("GET", self.path, header, self.headers.get("Authorization"), 416)
                         )
                         self.send_response(416)
+                        for k, v in (headers or {}).items():
+                            self.send_header(k, v)
                         self.send_header("Content-Range", f"bytes */{len(data)}")
                         self.send_header("Content-Length", "0")
                         self.end_headers()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
 
 from crucible_core.errors import DataError, NotFoundError, ValidationError
 from crucible_core.export import write_records
-from crucible_datasets import load_dataset
+from crucible_datasets import DownloadOptions, load_dataset
 
 ROWS = [
     {"qid": "q1", "question": "Capital of France?", "answer": "Paris", "topic": "geo"},
@@ -72,3 +73,28 @@ def test_bad_files_name_the_line_row_and_fix(tmp_path: Path) -> None:
         load_dataset(str(missing), fields={"target": "answer"})
     with pytest.raises(NotFoundError, match="no such file"):
         load_dataset(str(tmp_path / "absent.jsonl"))
+
+
+def test_hub_options_on_a_local_file_raise_naming_the_argument(tmp_path: Path) -> None:
+    path = tmp_path / "qa.jsonl"
+    write_records(ROWS, path)
+    hub_options: dict[str, Any] = {"config": "main", "revision": "v2", "download_options": DownloadOptions()}
+    for argument, value in hub_options.items():
+        with pytest.raises(ValidationError, match=rf"{argument}=.* applies to built-in datasets") as info:
+            load_dataset(str(path), fields=FIELDS, **{argument: value})
+        assert info.value.details["argument"] == argument
+        assert f"drop {argument}" in str(info.value)
+    # a local file needs no download, so offline=True (and offline=False) mean what they say
+    for offline in (True, False):
+        assert load_dataset(str(path), fields=FIELDS, offline=offline).ids == ["q1", "q2", "q3"]
+
+
+def test_seed_without_sample_size_raises(tmp_path: Path) -> None:
+    path = tmp_path / "qa.jsonl"
+    write_records(ROWS, path)
+    with pytest.raises(ValidationError, match="seed=3 has no effect without sample_size") as info:
+        load_dataset(str(path), fields=FIELDS, seed=3)
+    assert info.value.details["argument"] == "seed"
+    with pytest.raises(ValidationError, match="without sample_size"):
+        load_dataset("gsm8k", seed=0)  # checked before anything is downloaded
+    assert load_dataset(str(path), fields=FIELDS, sample_size=3, seed=3).metadata.sampling is not None

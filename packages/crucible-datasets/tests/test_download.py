@@ -197,6 +197,52 @@ def test_upstream_change_on_a_moving_ref_is_caught_against_the_manifest(hub) -> 
         load_dataset("fever")
 
 
+def test_a_branch_revision_is_versioned_by_the_commit_the_hub_reports(hub, fast_retries) -> None:
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    hub.state.commits[("fever/fever", "refs/convert/parquet")] = commit
+    hub.state.redirect.add("v1.0/labelled_dev/0000.parquet")  # the hub sends the header on its 302
+    hub.state.drops["v1.0/labelled_dev/0000.parquet"] = 1  # and again on the resumed request
+    ds = load_dataset("fever", download_options=fast_retries)
+    assert ds.version == commit
+    assert ds.metadata.commit == commit and ds.metadata.revision == "refs/convert/parquet"
+    assert [f.commit for f in ds.metadata.files] == [commit]
+    manifest = json.loads(
+        (cache_root() / "fever--fever" / "refs--convert--parquet" / "manifest.json").read_text()
+    )
+    assert manifest["files"]["v1.0/labelled_dev/0000.parquet"]["commit"] == commit
+    assert [c.commit for c in list_cached() if c.repo == "fever/fever"] == [commit]
+    pinned = load_dataset("gsm8k", config="socratic")  # a pinned commit is its own X-Repo-Commit
+    assert pinned.version == GSM == pinned.metadata.commit
+    hub.close()
+    cached = load_dataset("fever", offline=True)  # from the cache: the recorded commit, no request
+    assert cached.version == commit and cached.metadata.commit == commit
+
+
+def test_without_the_commit_header_the_branch_name_is_the_version(hub) -> None:
+    hub.state.send_commit = False
+    ds = load_dataset("fever")
+    assert ds.version == "refs/convert/parquet" == ds.metadata.revision
+    assert ds.metadata.commit is None and ds.metadata.files[0].commit is None
+    assert "commit" not in json.dumps(
+        json.loads((cache_root() / "fever--fever" / "refs--convert--parquet" / "manifest.json").read_text())
+    )
+
+
+def test_files_from_different_commits_of_a_branch_keep_the_branch_name(hub) -> None:
+    mmlu = dataset_info("mmlu").revision
+    for (repo, revision, path), data in list(hub.state.files.items()):
+        if repo == "cais/mmlu" and revision == mmlu:
+            hub.add(repo, "main", path, data)  # the same files on a branch
+    hub.state.commits[("cais/mmlu", "main")] = "a" * 40
+    first = load_dataset("mmlu", config="abstract_algebra", revision="main")
+    assert first.version == "a" * 40 and first.metadata.revision == "main"
+    hub.state.commits[("cais/mmlu", "main")] = "b" * 40  # the branch moved
+    stem = load_dataset("mmlu_stem", revision="main")  # abstract_algebra comes from the cache (commit a)
+    assert {f.commit for f in stem.metadata.files} == {"a" * 40, "b" * 40}
+    assert stem.version == "main" and stem.metadata.commit is None
+    assert any("different commits of main" in note for note in stem.metadata.notes)
+
+
 def test_offline_mode_uses_only_the_cache(hub, monkeypatch) -> None:
     with pytest.raises(DataError, match="offline mode: openai/gsm8k@") as info:
         load_dataset("gsm8k", config="socratic", offline=True)

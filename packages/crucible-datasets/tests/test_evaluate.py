@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import numpy as np
@@ -50,6 +51,55 @@ def test_gsm8k_accuracy_with_wilson_interval(hub) -> None:
     assert frame["gsm8k_answer"].to_list() == [1.0, 0.0, 1.0]
     assert "gsm8k_answer     0.6667" in result.summary()
     assert result.to_dict()["metrics"]["gsm8k_answer"]["n"] == 3
+
+
+def test_prediction_metadata_reaches_the_per_item_results_and_round_trips(tmp_path) -> None:
+    ds = qa_dataset()
+    records = [
+        {"id": "q1", "predicted": "Paris", "metadata": {"model": "m1", "latency_ms": 12.5, "tags": ["a"]}},
+        {"id": "q2", "predicted": "Pacific", "metadata": {"model": "m2", "note": "café"}},
+        {"id": "q3", "predicted": "1000"},
+        {"id": "q4", "predicted": "Mars", "metadata": None},
+    ]
+    expected = [
+        {"model": "m1", "latency_ms": 12.5, "tags": ["a"]},
+        {"model": "m2", "note": "café"},
+        None,
+        None,
+    ]
+
+    def decoded(values: list[str | None]) -> list[object]:
+        return [None if v is None else json.loads(v) for v in values]
+
+    result = evaluate(records, ds, ["exact_match"])
+    assert decoded([row["metadata"] for row in result.items]) == expected
+    frame = result.to_frame()
+    assert frame.schema["metadata"] == pl.String and decoded(frame["metadata"].to_list()) == expected
+    frame.write_parquet(tmp_path / "items.parquet")
+    assert pl.read_parquet(tmp_path / "items.parquet")["metadata"].to_list() == frame["metadata"].to_list()
+    assert decoded([r["metadata"] for r in result.to_dict()["items"]]) == expected
+    # a frame of predictions: a struct column, or the JSON text column of an earlier results frame
+    struct_frame = pl.DataFrame(
+        {
+            "id": ["q1", "q2", "q3", "q4"],
+            "predicted": ["Paris", "x", "y", "z"],
+            "metadata": [{"model": "m1", "seed": 1}, {"model": "m2", "seed": 2}, None, None],
+        }
+    )
+    from_struct = evaluate(struct_frame, ds, ["exact_match"]).to_frame()
+    assert decoded(from_struct["metadata"].to_list()) == [
+        {"model": "m1", "seed": 1},
+        {"model": "m2", "seed": 2},
+        None,
+        None,
+    ]
+    text_frame = frame.select("id", "predicted", "metadata")
+    again = evaluate(text_frame, ds, ["exact_match"]).to_frame()
+    assert again["metadata"].to_list() == frame["metadata"].to_list()
+    with pytest.raises(ValidationError, match=r"predictions\[1\]\['metadata'\] must be a dict"):
+        evaluate([{"id": "q1", "predicted": "a"}, {"id": "q2", "predicted": "b", "metadata": [1]}], ds)
+    with pytest.raises(ValidationError, match=r"predictions\[0\]\['metadata'\] is a string"):
+        evaluate([{"id": "q1", "predicted": "a", "metadata": "not json"}], ds)
 
 
 def test_default_metric_for_mmlu_and_frame_predictions(hub) -> None:

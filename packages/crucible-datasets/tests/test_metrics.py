@@ -136,6 +136,48 @@ def test_label_normalisation_across_fever_scifact_and_free_text() -> None:
         metric.score("SUPPORTS", item(None))
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # negated support reads as REFUTES, like "not supported" always did
+        ("The evidence does not support the claim", "REFUTES"),
+        ("The evidence doesn't support the claim.", "REFUTES"),
+        ("The evidence doesn’t support the claim.", "REFUTES"),
+        ("The claim is not supported.", "REFUTES"),
+        ("The claim is not fully supported by the abstract.", "REFUTES"),
+        ("There is no support for this claim.", "REFUTES"),
+        ("None of the abstracts support the claim.", "REFUTES"),
+        ("The study fails to support it.", "REFUTES"),
+        ("The claim is unsupported.", "REFUTES"),
+        # and negated refutation as SUPPORTS, like "does not contradict"
+        ("The evidence does not refute the claim", "SUPPORTS"),
+        ("It is not contradicted by the abstract.", "SUPPORTS"),
+        ("No doubt the evidence supports the claim.", "SUPPORTS"),
+        ("The abstract not only supports the claim, it proves it.", "SUPPORTS"),
+        ("The claim is disproved by the evidence.", "REFUTES"),
+        # not enough information, however it is phrased
+        ("There is not enough information to decide.", "NOT ENOUGH INFO"),
+        ("Not enough evidence.", "NOT ENOUGH INFO"),
+        ("There is insufficient evidence.", "NOT ENOUGH INFO"),
+        ("The evidence is insufficient to judge.", "NOT ENOUGH INFO"),
+        ("The evidence is not sufficient.", "NOT ENOUGH INFO"),
+        ("It cannot be determined from the text.", "NOT ENOUGH INFO"),
+        ("The evidence neither supports nor refutes the claim.", "NOT ENOUGH INFO"),
+        ("The abstract does not support or refute the claim.", "NOT ENOUGH INFO"),
+        # answer statements win over the reasoning before them; mixed verdicts give no label
+        ("It supports part and refutes part. Final answer: REFUTES", "REFUTES"),
+        ("Answer: the evidence does not support the claim", "REFUTES"),
+        ("The label is not enough info.", "NOT ENOUGH INFO"),
+        ("It supports the first half but refutes the second.", None),
+    ],
+)
+def test_label_negation_is_read_the_same_way_in_every_phrasing(text: str, expected: str | None) -> None:
+    assert normalize_label(text) == expected
+    if expected is not None:
+        score = Label().score(text, item(expected))
+        assert score.values["label"] == 1.0 and score.extracted == expected
+
+
 def test_get_metric_by_name_and_unknown_names() -> None:
     assert isinstance(get_metric("rouge"), Rouge)
     assert get_metric("pass_at_k").outputs == ("pass@1",)

@@ -6,7 +6,9 @@ import math
 import socket
 import threading
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -71,6 +73,59 @@ def test_looping_memory_hog_and_garbage_printing_programs_fail_cleanly() -> None
     assert not hog.passed and hog.status in ("failed", "killed") and "MemoryError" in hog.stderr_tail
     assert not garbage.passed and "File too large" in garbage.stderr_tail
     assert fork_child.status == "timeout"
+
+
+def test_integral_float_limits_run_programs_and_reach_the_child_as_ints() -> None:
+    # floats are outside the declared types but arrive from configs and arithmetic (e.g. 2 ** 10 / 1)
+    floats: dict[str, Any] = {"timeout_s": 2.5, "memory_mb": 1024.0, "file_size_mb": 8.0, "cpu_s": 3.0}
+    limits = SandboxLimits(**floats)
+    assert (limits.memory_mb, limits.file_size_mb, limits.cpu_s) == (1024, 8, 3)
+    assert all(type(v) is int for v in (limits.memory_mb, limits.file_size_mb, limits.cpu_s))
+    one_gib: dict[str, Any] = {"memory_mb": 1024.0}
+    result = run_program("print(1)", SandboxLimits(**one_gib))
+    assert result.passed, result.stderr_tail
+    small: dict[str, Any] = {"timeout_s": 2.5, "memory_mb": 512.0, "file_size_mb": 2.0}
+    if Path("/proc/self/limits").exists():  # Linux: read the limits the child really got
+        program = (
+            "limits = {line[:26].strip(): line[26:].split()[0] for line in open('/proc/self/limits')}\n"
+            "assert limits['Max address space'] == str(512 * 1024 * 1024), limits\n"
+            "assert limits['Max cpu time'] == '4', limits\n"
+            "assert limits['Max file size'] == str(2 * 1024 * 1024), limits\n"
+        )
+        checked = run_program(program, SandboxLimits(**small))
+        assert checked.passed, checked.stderr_tail
+    assert SandboxLimits(timeout_s=2.5).cpu_limit_s == 4  # ceil(timeout_s) + 1, as documented
+    assert SandboxLimits(timeout_s=3.0).cpu_limit_s == 4
+    assert SandboxLimits(**small).rlimit_args() == (512 * 1024 * 1024, 4, 2 * 1024 * 1024)
+    numpy_scalars: dict[str, Any] = {"memory_mb": np.int64(256), "timeout_s": np.float64(1.5)}
+    assert (SandboxLimits(**numpy_scalars).memory_mb, SandboxLimits(**numpy_scalars).cpu_limit_s) == (256, 3)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("memory_mb", 1.5),
+        ("memory_mb", 0),
+        ("memory_mb", -1),
+        ("memory_mb", float("nan")),
+        ("memory_mb", "1024"),
+        ("memory_mb", True),
+        ("file_size_mb", 0.25),
+        ("file_size_mb", float("inf")),
+        ("cpu_s", 0),
+        ("cpu_s", -3),
+        ("cpu_s", 2.5),
+        ("cpu_s", "2"),
+        ("timeout_s", 0),
+        ("timeout_s", float("inf")),
+        ("timeout_s", float("nan")),
+        ("timeout_s", None),
+    ],
+)
+def test_invalid_limits_raise_naming_the_field(field: str, value: object) -> None:
+    with pytest.raises(ValidationError, match=field) as info:
+        SandboxLimits(**{field: value})  # type: ignore[arg-type]
+    assert info.value.details["argument"] == field
 
 
 def test_environment_is_rebuilt_without_secrets(monkeypatch: pytest.MonkeyPatch) -> None:

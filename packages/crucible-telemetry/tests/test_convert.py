@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 import numpy as np
+import polars as pl
 import pytest
 
 from crucible_core import events
@@ -156,3 +157,32 @@ def test_sanitise_matches_core_redact_on_plain_json():
         "url": "https://u:pw123456@host/x",
     }
     assert sanitise_mapping(value, [0]) == redact(value)
+
+
+def test_secrets_in_the_experiment_name_and_condition_are_redacted_everywhere(store, store_kind, tmp_path):
+    name_secret = "sk-proj-NameSecret0123456789abcdef"
+    condition_secret = "tml-conditionsecret0123456789"
+    tel = Telemetry(store=store, capture_environment=False)
+    with tel.experiment(
+        f"run {name_secret}", condition=f"arm {condition_secret}", hypothesis="h", tags=["t"]
+    ) as exp:
+        events.emit("crucible.model.request.stop", {"duration_ns": 1e6}, {"model": "m"})
+        events.emit("crucible.test.other", {"x": 1.0})
+    assert exp.record.name == f"run {REDACTED}" and exp.record.condition == f"arm {REDACTED}"
+    assert tel.list_experiments(name=f"run {name_secret}")[0].id == exp.id  # the raw name still finds it
+    stored = store.get_experiment(exp.id)
+    assert (stored.name, stored.condition) == (f"run {REDACTED}", f"arm {REDACTED}")
+    captured = exp.events()
+    assert len(captured) == 2
+    assert {(e.experiment_name, e.condition) for e in captured} == {(f"run {REDACTED}", f"arm {REDACTED}")}
+    texts = [stored.model_dump_json(), *(e.model_dump_json() for e in captured), str(exp.frame().to_dicts())]
+    for suffix in ("jsonl", "csv", "parquet"):
+        path = exp.export(tmp_path / f"events.{suffix}")
+        texts.append(path.with_name("events.experiment.json").read_text())
+        texts.append(path.read_text() if suffix != "parquet" else str(pl.read_parquet(path).to_dicts()))
+    tel.close()
+    if store_kind == "sqlite":  # the raw database file, write-ahead log included
+        texts += [p.read_bytes().decode("latin-1") for p in store.path.parent.glob(f"{store.path.name}*")]
+    for text in texts:
+        assert "sk-proj-NameSecret" not in text and "tml-conditionsecret" not in text, text[:500]
+        assert "sk-" not in text and "tml-" not in text

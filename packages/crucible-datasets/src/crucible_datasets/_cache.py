@@ -2,7 +2,7 @@
 
 The root is ``$CRUCIBLE_CACHE_DIR`` when set, otherwise ``platformdirs.user_cache_dir("crucible")/
 datasets``. Each ``{owner--repo}/{revision}/manifest.json`` holds, for every file, its sha256, size,
-source URL and download time. The first download of a file records its digest; every later load
+source URL, download time and, when the hub sent it, the commit the revision pointed at. The first download of a file records its digest; every later load
 recomputes the file's sha256 and compares (a few milliseconds per MB), so a file changed on disk is
 caught before it is parsed. Nothing in the cache is deleted except by :func:`clear_cache`.
 """
@@ -44,6 +44,7 @@ class CachedFile(BaseModel):
     url: str | None
     downloaded_at: str | None
     local_path: str
+    commit: str | None = None
 
 
 def cache_root() -> Path:
@@ -93,9 +94,20 @@ def read_manifest(directory: Path) -> dict[str, Any]:
 
 
 def record_file(
-    directory: Path, repo: str, revision: str, path: str, *, sha256: str, size: int, url: str
+    directory: Path,
+    repo: str,
+    revision: str,
+    path: str,
+    *,
+    sha256: str,
+    size: int,
+    url: str,
+    commit: str | None = None,
 ) -> None:
-    """Add or replace one file's entry in the manifest (read-modify-write under a file lock)."""
+    """Add or replace one file's entry in the manifest (read-modify-write under a file lock).
+
+    ``commit`` is the hub's ``X-Repo-Commit`` for ``revision`` at download time (kept only when known).
+    """
     directory.mkdir(parents=True, exist_ok=True)
     with FileLock(str(directory / ".manifest.lock")):
         data = read_manifest(directory)
@@ -106,6 +118,7 @@ def record_file(
             "size": size,
             "url": url,
             "downloaded_at": datetime.now(UTC).isoformat(),
+            **({"commit": commit} if commit else {}),
         }
         with atomic_write(directory / MANIFEST, "w") as fh:
             json.dump(data, fh, indent=2, sort_keys=True)
@@ -132,6 +145,7 @@ def list_cached() -> list[CachedFile]:
                     url=entry.get("url"),
                     downloaded_at=entry.get("downloaded_at"),
                     local_path=str(manifest.parent / path),
+                    commit=entry.get("commit") if isinstance(entry.get("commit"), str) else None,
                 )
             )
     return out

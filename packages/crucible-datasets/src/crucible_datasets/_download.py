@@ -18,6 +18,12 @@ Algorithm (like ``huggingface_hub.hf_hub_download``):
    since the partial download). Exponential backoff between attempts; 429 honours ``Retry-After``.
 4. Check the size against ``Content-Length``/``Content-Range``, hash, compare with the pinned or
    recorded digest, then ``os.replace`` the part into place (atomic) and record the manifest entry.
+
+The hub answers every ``resolve`` request with ``X-Repo-Commit``, the commit the revision pointed at
+(on the redirect to its CDN when there is one; ``huggingface_hub`` reads the same header). It is
+recorded in the manifest beside the sha256, so a file fetched from a branch such as
+``refs/convert/parquet`` keeps the exact commit it came from; a server that does not send it leaves
+``commit`` None.
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ __all__ = ["DownloadOptions", "FetchedFile", "fetch_hub_file", "hf_endpoint", "h
 _log = get_logger("crucible.datasets.download")
 _CONTENT_RANGE = re.compile(r"bytes\s+(?:(\d+)-(\d+)|\*)/(\d+|\*)")
 _TRUE = {"1", "true", "yes", "on"}
+_COMMIT = re.compile(r"[0-9a-f]{40,64}")
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,7 @@ class FetchedFile:
     sha256: str
     size: int
     downloaded: bool
+    commit: str | None = None  # the hub's X-Repo-Commit for the revision, when it sent one
 
 
 def hf_endpoint() -> str:
@@ -105,7 +113,15 @@ def _mismatch(what: str, path: Path, expected: str, actual: str, fix: str) -> Da
 
 
 def _verify_cached(
-    dest: Path, reference: str | None, *, name: str, repo: str, revision: str, path: str, url: str
+    dest: Path,
+    reference: str | None,
+    *,
+    name: str,
+    repo: str,
+    revision: str,
+    path: str,
+    url: str,
+    commit: str | None,
 ) -> FetchedFile:
     actual = sha256_file(dest)
     size = dest.stat().st_size
@@ -120,7 +136,7 @@ def _verify_cached(
             f"The file changed on disk after it was verified. Nothing was deleted; call clear_cache({name!r}) "
             "and load again to download a fresh copy.",
         )
-    return FetchedFile(path, url, dest, actual, size, downloaded=False)
+    return FetchedFile(path, url, dest, actual, size, downloaded=False, commit=commit)
 
 
 def fetch_hub_file(
@@ -142,7 +158,16 @@ def fetch_hub_file(
     recorded = read_manifest(directory)["files"].get(path)
     reference = expected_sha256 or (recorded or {}).get("sha256")
     if dest.exists():
-        return _verify_cached(dest, reference, name=name, repo=repo, revision=revision, path=path, url=url)
+        return _verify_cached(
+            dest,
+            reference,
+            name=name,
+            repo=repo,
+            revision=revision,
+            path=path,
+            url=url,
+            commit=_recorded_commit(recorded),
+        )
     if offline:
         raise DataError(
             f"offline mode: {repo}@{revision}/{path} is not in the cache (expected at {str(dest)!r}). Load it once "
@@ -160,12 +185,21 @@ def fetch_hub_file(
                 recorded = read_manifest(directory)["files"].get(path)
                 reference = expected_sha256 or (recorded or {}).get("sha256")
                 return _verify_cached(
-                    dest, reference, name=name, repo=repo, revision=revision, path=path, url=url
+                    dest,
+                    reference,
+                    name=name,
+                    repo=repo,
+                    revision=revision,
+                    path=path,
+                    url=url,
+                    commit=_recorded_commit(recorded),
                 )
             part = dest.with_name(dest.name + ".part")
             with span("crucible.datasets.download", repo=repo, revision=revision, path=path, url=url) as sp:
                 resumed_from = part.stat().st_size if part.exists() else 0
-                attempts = _download(client() if callable(client) else client, request_url, part, options)
+                attempts, commit = _download(
+                    client() if callable(client) else client, request_url, part, options
+                )
                 actual = sha256_file(part)
                 size = part.stat().st_size
                 sp.measure(bytes=float(size), attempts=float(attempts), resumed_from=float(resumed_from))
@@ -186,7 +220,7 @@ def fetch_hub_file(
                     f"If the upstream file legitimately changed, call clear_cache({name!r}) and load again.",
                 )
             os.replace(part, dest)
-            record_file(directory, repo, revision, path, sha256=actual, size=size, url=url)
+            record_file(directory, repo, revision, path, sha256=actual, size=size, url=url, commit=commit)
             _log.info(
                 "dataset file downloaded",
                 repo=repo,
@@ -194,14 +228,30 @@ def fetch_hub_file(
                 path=path,
                 bytes=size,
                 attempts=attempts,
+                commit=commit,
             )
-            return FetchedFile(path, url, dest, actual, size, downloaded=True)
+            return FetchedFile(path, url, dest, actual, size, downloaded=True, commit=commit)
     except LockTimeout:
         raise TimeoutError(
             f"waited {options.lock_timeout_s:.0f} s for another process downloading {repo}/{path} (lock "
             f"{str(lock_path)!r}); if no other process is running, the lock is stale: retry",
             lock=str(lock_path),
         ) from None
+
+
+def _recorded_commit(entry: dict[str, object] | None) -> str | None:
+    value = (entry or {}).get("commit")
+    return value if isinstance(value, str) and _COMMIT.fullmatch(value) else None
+
+
+def repo_commit(response: httpx.Response) -> str | None:
+    """The ``X-Repo-Commit`` of a resolve response, or of a redirect that led to it (the hub sends it on
+    the 302 to its CDN; the CDN does not). None when absent or not a hex commit id."""
+    for candidate in (response, *reversed(response.history)):
+        value = candidate.headers.get("x-repo-commit", "").strip().lower()
+        if _COMMIT.fullmatch(value):
+            return value
+    return None
 
 
 def _content_range(value: str | None) -> tuple[int | None, int | None]:
@@ -246,8 +296,11 @@ def _check_status(response: httpx.Response, request_url: str) -> None:
     raise NetworkError(f"{url} returned HTTP {status}", status_code=status, url=url)
 
 
-def _download(client: httpx.Client, request_url: str, part: Path, options: DownloadOptions) -> int:
-    """Stream ``request_url`` into ``part`` with Range resume and retries; return the number of attempts."""
+def _download(
+    client: httpx.Client, request_url: str, part: Path, options: DownloadOptions
+) -> tuple[int, str | None]:
+    """Stream ``request_url`` into ``part`` with Range resume and retries; return the number of attempts
+    and the ``X-Repo-Commit`` the hub sent (the last one seen)."""
     url = redact_text(request_url)
     token = _token()
     headers = {"Accept-Encoding": "identity"}
@@ -256,6 +309,7 @@ def _download(client: httpx.Client, request_url: str, part: Path, options: Downl
     timeout = httpx.Timeout(options.read_timeout_s, connect=options.connect_timeout_s)
     validator = part.with_name(part.name + ".etag")  # the ETag of the bytes already in ``part``
     attempt = 0
+    commit: str | None = None
     while True:
         attempt += 1
         offset = part.stat().st_size if part.exists() else 0
@@ -267,12 +321,13 @@ def _download(client: httpx.Client, request_url: str, part: Path, options: Downl
         wait = options.backoff_s * 2 ** (attempt - 1)
         try:
             with client.stream("GET", request_url, headers=request_headers, timeout=timeout) as response:
+                commit = repo_commit(response) or commit
                 if response.status_code == 416 and offset:
                     _, total = _content_range(response.headers.get("content-range"))
                     if total == offset:
                         if validator.exists():
                             validator.unlink()
-                        return attempt
+                        return attempt, commit
                     part.unlink()  # our partial file is longer than the remote one: start again
                     raise _Incomplete("range not satisfiable")
                 _check_status(response, request_url)
@@ -299,7 +354,7 @@ def _download(client: httpx.Client, request_url: str, part: Path, options: Downl
                 raise _Incomplete(f"got {size} of {total} bytes")
             if validator.exists():
                 validator.unlink()
-            return attempt
+            return attempt, commit
         except RateLimitError as exc:
             if attempt > options.max_retries:
                 raise

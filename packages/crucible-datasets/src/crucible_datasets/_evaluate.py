@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -48,7 +48,11 @@ class EvaluationResult(BaseModel):
     ``accuracy`` is the mean of the primary (first) metric value; ``metrics`` has a
     :class:`MetricSummary` per value (``exact_match``, ``rouge1`` ..., ``pass@1``); ``corpus`` holds
     corpus-level figures (corpus BLEU/chrF); ``items`` one record per item (``id``, ``expected``,
-    ``predicted``, ``valid``, each value and what was extracted) — see :meth:`to_frame`.
+    ``predicted``, ``metadata``, ``valid``, each value and what was extracted) — see :meth:`to_frame`.
+
+    ``metadata`` is the prediction's own ``metadata`` as JSON text (``None`` when it had none): one
+    string column survives polars, Parquet, CSV and JSONL unchanged whatever keys each prediction used
+    (a struct column would need the same keys in every row). Read it back with ``json.loads``.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -108,9 +112,40 @@ def _prediction_records(predictions: Any) -> list[dict[str, Any]]:
     return [r if type(r) is dict else record_to_dict(r, index=i) for i, r in enumerate(predictions)]
 
 
-def _align(records: list[dict[str, Any]], dataset: Dataset) -> list[Any]:
-    """Predicted values in dataset order; missing, duplicate or unknown ids raise ValidationError."""
+def _metadata_json(value: Any, index: int) -> str | None:
+    """A prediction's ``metadata`` as JSON text (None when absent).
+
+    A mapping is serialised (non-JSON values as their ``str``); a string must already be the JSON text
+    of an object — what a ``metadata`` column of an earlier results frame or a Parquet file holds.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            value = None
+        if not isinstance(value, dict):
+            raise ValidationError(
+                f"predictions[{index}]['metadata'] is a string that is not the JSON text of an object; give a "
+                "dict (or a JSON object as text)",
+                argument="predictions",
+                index=index,
+            )
+    if not isinstance(value, Mapping):
+        raise ValidationError(
+            f"predictions[{index}]['metadata'] must be a dict (or None); got {type(value).__name__}",
+            argument="predictions",
+            index=index,
+        )
+    return json.dumps(dict(value), ensure_ascii=False, default=str)
+
+
+def _align(records: list[dict[str, Any]], dataset: Dataset) -> tuple[list[Any], list[str | None]]:
+    """Predicted values and their metadata (JSON text or None) in dataset order; missing, duplicate or
+    unknown ids raise ValidationError."""
     by_id: dict[str, Any] = {}
+    metadata_by_id: dict[str, str | None] = {}
     first_index: dict[str, int] = {}
     for index, record in enumerate(records):
         try:
@@ -133,6 +168,7 @@ def _align(records: list[dict[str, Any]], dataset: Dataset) -> list[Any]:
                 index=index,
             )
         by_id[item_id] = value
+        metadata_by_id[item_id] = _metadata_json(record.get("metadata"), index)
         first_index.setdefault(item_id, index)
     unknown = by_id.keys() - set(dataset.ids)
     if unknown:
@@ -156,7 +192,8 @@ def _align(records: list[dict[str, Any]], dataset: Dataset) -> list[Any]:
             missing=missing[:20],
             n_missing=len(missing),
         )
-    return [by_id[item_id] for item_id in dataset.ids]
+    ids = dataset.ids
+    return [by_id[item_id] for item_id in ids], [metadata_by_id[item_id] for item_id in ids]
 
 
 def _summarise(
@@ -219,7 +256,8 @@ def evaluate(
     seed: int = 0,
 ) -> EvaluationResult:
     """Score ``predictions`` (records ``{"id", "predicted", "metadata"?}`` or a polars frame with those
-    columns) against ``dataset`` with ``metrics`` (names or :class:`Metric` instances; default: the
+    columns; ``metadata`` — a dict, or the JSON text of one — is carried into the per-item results as JSON
+    text) against ``dataset`` with ``metrics`` (names or :class:`Metric` instances; default: the
     dataset's own metric — ``multiple_choice`` for MMLU, ``gsm8k_answer`` for GSM8K, ``pass_at_k`` for
     HumanEval, ``label`` for SciFact/FEVER, else ``exact_match``).
 
@@ -247,7 +285,7 @@ def evaluate(
             argument="metrics",
         )
     resolved = [get_metric(m) for m in metrics]
-    predicted = _align(_prediction_records(predictions), dataset)
+    predicted, prediction_metadata = _align(_prediction_records(predictions), dataset)
     items = list(dataset)
     with (
         span("crucible.datasets.evaluate", dataset=dataset.name, metrics=[m.name for m in resolved]) as sp,
@@ -278,8 +316,14 @@ def evaluate(
                     seed=seed,
                 )
         rows = [
-            {"id": item.id, "expected": _cell(item.expected), "predicted": _cell(value), "valid": True}
-            for item, value in zip(items, predicted, strict=True)
+            {
+                "id": item.id,
+                "expected": _cell(item.expected),
+                "predicted": _cell(value),
+                "metadata": meta,
+                "valid": True,
+            }
+            for item, value, meta in zip(items, predicted, prediction_metadata, strict=True)
         ]
         for metric in resolved:
             extracted_key = f"{metric.name}.extracted"

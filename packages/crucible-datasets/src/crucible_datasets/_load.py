@@ -170,10 +170,18 @@ def load_dataset(
     (``"claims"``/``"corpus"``), ``"fever"`` — or a path to a ``.jsonl``/``.json``/``.csv``/``.parquet``
     file mapped with ``fields`` (see :func:`crucible_datasets._custom.load_custom`).
 
-    ``split`` defaults to the dataset's labelled evaluation split (``"test"``; ``"validation"`` for
-    SciFact, whose test labels are withheld; ``"labelled_dev"`` for FEVER). ``revision`` overrides the
-    registry's pinned revision. ``sample_size``/``seed`` draw a seeded :func:`random_sample` (seed 0
-    when omitted). ``offline`` (default: ``HF_HUB_OFFLINE``) reads the cache only.
+    ``split=None`` (the default) means the dataset's labelled evaluation split (``"test"``;
+    ``"validation"`` for SciFact, whose test labels are withheld; ``"labelled_dev"`` for FEVER) and, for a
+    custom file, ``"all"`` (the file is one split; the name is only a label). ``revision`` overrides the
+    registry's pinned revision. ``sample_size`` draws a seeded :func:`random_sample` (``seed`` 0 when
+    omitted); ``seed`` without ``sample_size`` raises :class:`~crucible_core.errors.ValidationError`
+    (it would change nothing: items keep the source order; :func:`shuffle` reorders them).
+    ``offline`` (default: ``HF_HUB_OFFLINE``) reads the cache only. ``Dataset.version`` is the commit
+    the hub reported for the files (``X-Repo-Commit``), else the revision name.
+
+    A custom file is read from disk as it is: ``config``, ``revision`` and ``download_options`` raise
+    :class:`~crucible_core.errors.ValidationError` (they describe hub downloads); ``offline`` is accepted
+    with either value, since a local file needs no download.
 
         >>> ds = load_dataset("mmlu", config="anatomy")  # doctest: +SKIP
         >>> ds[0].input["choices"], ds[0].expected  # doctest: +SKIP
@@ -182,9 +190,17 @@ def load_dataset(
         raise ValidationError(
             f"name must be a dataset name or a file path; got {name!r}", argument="name", value=name
         )
+    if seed is not None and sample_size is None:
+        raise ValidationError(
+            f"seed={seed!r} has no effect without sample_size: pass sample_size=<n> to draw a seeded sample, "
+            "or drop seed (items keep the source order); to shuffle every item use shuffle(dataset, seed=...)",
+            argument="seed",
+            value=repr(seed),
+        )
     spec = find_spec(name)
     with span("crucible.datasets.load", dataset=name, config=config, split=split) as sp:
         if spec is None and looks_like_path(name):
+            _reject_hub_options(name, config=config, revision=revision, download_options=download_options)
             dataset = load_custom(name, fields=fields, split=split)
         else:
             spec = spec or dataset_info(name)  # raises NotFoundError listing the built-ins
@@ -205,6 +221,25 @@ def load_dataset(
             dataset = random_sample(dataset, sample_size, seed=0 if seed is None else seed)
         sp.measure(items=float(len(dataset)))
     return dataset
+
+
+def _reject_hub_options(
+    name: str, *, config: str | None, revision: str | None, download_options: DownloadOptions | None
+) -> None:
+    """``config``/``revision``/``download_options`` select hub files; on a local file they would do nothing."""
+    for argument, value in (
+        ("config", config),
+        ("revision", revision),
+        ("download_options", download_options),
+    ):
+        if value is not None:
+            raise ValidationError(
+                f"{argument}={value!r} applies to built-in datasets downloaded from the hub, not to the local "
+                f"file {name!r}, which is read as it is; drop {argument} (map the file's columns with fields=..., "
+                "and keep a versioned copy of the file for a fixed revision)",
+                argument=argument,
+                value=repr(value),
+            )
 
 
 async def load_dataset_async(name: str, **kwargs: Any) -> Dataset:
@@ -250,6 +285,15 @@ def _load_builtin(
                 )
             )
     items = _map(spec, config, split, fetched)
+    commits = {f.commit for f in fetched}
+    commit = commits.pop() if len(commits) == 1 else None
+    notes = [spec.revision_note] if spec.revision_note else []
+    if len(commits) > 1:  # e.g. one split cached before the branch moved, another after
+        notes.append(
+            f"the files came from different commits of {revision} ("
+            + ", ".join(f"{f.path}: {f.commit or 'unknown'}" for f in fetched)
+            + "); version is the revision name"
+        )
     meta = DatasetMetadata(
         source=spec.repo,
         url=spec.url,
@@ -257,10 +301,20 @@ def _load_builtin(
         citation=spec.citation,
         config=config,
         files=tuple(
-            FileRecord(path=f.path, url=f.url, sha256=f.sha256, size=f.size, local_path=str(f.local_path))
+            FileRecord(
+                path=f.path,
+                url=f.url,
+                sha256=f.sha256,
+                size=f.size,
+                local_path=str(f.local_path),
+                commit=f.commit,
+            )
             for f in fetched
         ),
+        revision=revision,
+        commit=commit,
         loaded_at=datetime.now(UTC),
-        notes=(spec.revision_note,) if spec.revision_note else (),
+        notes=tuple(notes),
     )
-    return Dataset(spec.name, items, split=split, version=revision, metadata=meta)
+    # a branch (refs/convert/parquet) moves: the commit the hub reported pins what was actually read
+    return Dataset(spec.name, items, split=split, version=commit or revision, metadata=meta)

@@ -311,33 +311,94 @@ _LABEL_WORDS = {
 }
 _NEI_TEXT = re.compile(
     r"not[\s_]+enough[\s_]+(?:info|information|evidence)|\bnei\b|insufficient\s+(?:info|information|evidence)|"
-    r"\bunverifiable\b|cannot\s+be\s+(?:determined|verified)|can't\s+be\s+(?:determined|verified)",
+    r"\b(?:is|are|was|were|remains?)\s+insufficient\b|\bnot\s+sufficient\b|"
+    r"\bunverifiable\b|cannot\s+be\s+(?:determined|verified)|can['’]t\s+be\s+(?:determined|verified)|"
+    r"\bneither\s+(?:confirm|support|prove|refute|contradict|den(?:y|ie))\w*\s+nor\s+\w+|"
+    r"(?:\bnot|n['’]t)\s+(?:\w+\s+)?(?:support|confirm)\w*\s+or\s+(?:refute|contradict|den(?:y|ie))\w*",
     re.IGNORECASE,
 )
-_CONTRADICT = re.compile(r"(?P<neg>\bnot\s+|n't\s+)?\bcontradict(?:s|ed|ion)?\b", re.IGNORECASE)
+# A support/refute/contradict verb or noun, negated by a negator up to three words before it in the same
+# clause ("does not support", "is not fully supported", "none of the abstracts support"), or by "un"
+# ("unsupported"). "only"/"but"/"doubt" between them cancel the negation ("not only supports").
+_NEGATOR = (
+    r"\bnot|n['’]t|\bno|\bnever|\bnothing|\bnone|\bnor|\bcannot|\bfail(?:s|ed)?\s+to|\black(?:s|ed|ing)?"
+)
+_VERDICT = re.compile(
+    rf"(?:(?P<neg>{_NEGATOR})(?:[ \t]+(?!(?:only|but|doubt)\b)[\w'’-]+){{0,3}}?[ \t]+)?"
+    r"\b(?P<un>un)?(?:(?P<support>support(?:s|ed|ing|ive)?)|"
+    r"(?P<refute>refut(?:e|es|ed|ing|ation)|contradict(?:s|ed|ing|ion|ory)?|disprov(?:e|es|ed|ing)))\b",
+    re.IGNORECASE,
+)
+_STATEMENT = re.compile(
+    r"\b(?:final\s+)?(?:answer|label|verdict)\b[ \t]*(?:is|would\s+be|:|=)?[ \t]*[:\-]?[ \t*_\"'`(\[]*"
+    r"(?P<rest>[^\n.;,]*)",
+    re.IGNORECASE,
+)
+
+
+def _bare_label(text: str) -> str | None:
+    bare = " ".join(text.replace("_", " ").lower().strip(" .!*\"'`()[]:").split())
+    for label, words in _LABEL_WORDS.items():
+        if bare in words:
+            return label
+    return None
+
+
+def _read_label(text: str) -> str | None:
+    if _NEI_TEXT.search(text):
+        return NEI
+    found: set[str] = set()
+    for match in _VERDICT.finditer(text):
+        positive = match.group("support") is not None
+        if match.group("neg"):
+            positive = not positive
+        if match.group("un"):
+            positive = not positive
+        found.add(SUPPORTS if positive else REFUTES)
+    if found:
+        return found.pop() if len(found) == 1 else None  # "supports X but refutes Y": no single verdict
+    verdict = extract_boolean(text)
+    return None if verdict is None else (SUPPORTS if verdict else REFUTES)
 
 
 def normalize_label(text: Any) -> str | None:
     """FEVER/SciFact label of a text: ``SUPPORTS``, ``REFUTES``, ``NOT ENOUGH INFO`` or None.
 
-    A bare label in any vocabulary (``SUPPORT``/``CONTRADICT``/``NOT_ENOUGH_INFO`` of SciFact,
-    ``entailment``/``contradiction``/``neutral`` of NLI, ``true``/``false``) maps directly; free text is
-    read for a not-enough-info phrase, then "contradict(s/ed)" (a preceding "not" flips it), then
-    :func:`~crucible_core.answers.extract_boolean` (supported/refuted, true/false, with negation).
+    Rules, in order:
+
+    1. A bare label in any vocabulary maps directly: ``SUPPORT``/``CONTRADICT``/``NOT_ENOUGH_INFO``
+       (SciFact), ``entailment``/``contradiction``/``neutral`` (NLI), ``true``/``false``, ``yes``/``no``.
+    2. An answer statement (``"Answer: REFUTES"``, ``"the final label is not enough info"``): the last one
+       that reads as a label wins, read with rules 1, 3–5.
+    3. A not-enough-information phrase anywhere gives ``NOT ENOUGH INFO``: "not enough
+       info/information/evidence", "insufficient evidence", "the evidence is insufficient", "cannot be
+       determined/verified", "unverifiable", "neither supports nor refutes", "does not support or refute".
+    4. Support and refutation words (support(s/ed), refute(s/d), refutation, contradict(s/ed/ion),
+       disprove(s/d)) give ``SUPPORTS`` and ``REFUTES``; a negation flips them — "not", "n't", "no",
+       "never", "none", "nothing", "nor", "cannot", "fail(s) to", "lack(s)" up to three words before in the
+       same clause, or the prefix "un". So "does not support", "doesn't support", "not supported",
+       "no support", "unsupported" → ``REFUTES``, and "does not refute", "not contradicted" → ``SUPPORTS``
+       (FEVER's guidelines would call some of these NOT ENOUGH INFO; one reading for every negated
+       phrasing keeps the metric consistent, and a model meaning NEI should say so). If the words
+       disagree ("supports X but refutes Y") the label is None.
+    5. Otherwise :func:`~crucible_core.answers.extract_boolean` (true/false, correct/incorrect, yes/no).
+
+        >>> normalize_label("The evidence does not support the claim"), normalize_label("not supported")
+        ('REFUTES', 'REFUTES')
+        >>> normalize_label("There is insufficient evidence."), normalize_label("NOT_ENOUGH_INFO")
+        ('NOT ENOUGH INFO', 'NOT ENOUGH INFO')
     """
     if not isinstance(text, str):
         return None
-    bare = " ".join(text.replace("_", " ").lower().strip(" .!*\"'`()[]:").split())
-    for label, words in _LABEL_WORDS.items():
-        if bare in words:
+    bare = _bare_label(text)
+    if bare is not None:
+        return bare
+    for statement in reversed(list(_STATEMENT.finditer(text))):
+        rest = statement.group("rest")
+        label = _bare_label(rest) or (_read_label(rest) if rest.strip() else None)
+        if label is not None:
             return label
-    if _NEI_TEXT.search(text):
-        return NEI
-    contradiction = _CONTRADICT.search(text)
-    if contradiction:
-        return SUPPORTS if contradiction.group("neg") else REFUTES
-    verdict = extract_boolean(text)
-    return None if verdict is None else (SUPPORTS if verdict else REFUTES)
+    return _read_label(text)
 
 
 @dataclass(frozen=True, repr=False)

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import math
+import numbers
 import os
 import secrets
 import shutil
@@ -106,9 +108,45 @@ _main()
 """
 
 
+def _positive(name: str, value: object, *, whole: bool) -> float | int:
+    """``value`` checked as a positive finite number; with ``whole``, a positive whole number returned as
+    an int (``1024.0`` becomes ``1024``). numpy scalars are accepted. Anything else raises
+    :class:`ValidationError` naming ``name``."""
+    kind = "a positive whole number" if whole else "a positive finite number"
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, numbers.Real)
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise ValidationError(f"{name} must be {kind}; got {value!r}", argument=name, value=repr(value))
+    if not whole:
+        return float(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    number = float(value)
+    if not number.is_integer():
+        raise ValidationError(
+            f"{name} must be {kind}; got {value!r} (round it, e.g. {name}={math.ceil(number)})",
+            argument=name,
+            value=repr(value),
+        )
+    return int(number)
+
+
 @dataclass(frozen=True)
 class SandboxLimits:
-    """Resource limits for one program. ``cpu_s`` defaults to ``ceil(timeout_s) + 1``."""
+    """Resource limits for one program.
+
+    ``timeout_s``: wall-clock seconds (a positive number); ``memory_mb`` (address space),
+    ``file_size_mb`` (largest written file, stdout/stderr included) and ``cpu_s`` (CPU seconds): positive
+    whole numbers — integral floats such as ``1024.0`` are accepted and stored as ints. ``cpu_s`` defaults
+    to ``ceil(timeout_s) + 1``, so the wall clock normally ends a busy loop first (status ``timeout``).
+    Any other value raises :class:`~crucible_core.errors.ValidationError` naming the field.
+
+        >>> SandboxLimits(timeout_s=2.5, memory_mb=512.0).memory_mb, SandboxLimits(timeout_s=2.5).cpu_limit_s
+        (512, 4)
+    """
 
     timeout_s: float = 10.0
     memory_mb: int = 1024
@@ -117,16 +155,24 @@ class SandboxLimits:
     network: NetworkMode = "auto"
 
     def __post_init__(self) -> None:
-        for name in ("timeout_s", "memory_mb", "file_size_mb"):
-            value = getattr(self, name)
-            if not isinstance(value, int | float) or value <= 0:
-                raise ValidationError(
-                    f"{name} must be a positive number; got {value!r}", argument=name, value=value
-                )
-        if self.network not in ("auto", "namespace", "guard"):
+        object.__setattr__(self, "timeout_s", _positive("timeout_s", self.timeout_s, whole=False))
+        for name in ("memory_mb", "file_size_mb"):
+            object.__setattr__(self, name, _positive(name, getattr(self, name), whole=True))
+        if self.cpu_s is not None:
+            object.__setattr__(self, "cpu_s", _positive("cpu_s", self.cpu_s, whole=True))
+        if not isinstance(self.network, str) or self.network not in ("auto", "namespace", "guard"):
             raise ValidationError(
                 f"network must be 'auto', 'namespace' or 'guard'; got {self.network!r}", argument="network"
             )
+
+    @property
+    def cpu_limit_s(self) -> int:
+        """The ``RLIMIT_CPU`` seconds applied: ``cpu_s``, or ``ceil(timeout_s) + 1`` when it is None."""
+        return self.cpu_s if self.cpu_s is not None else math.ceil(self.timeout_s) + 1
+
+    def rlimit_args(self) -> tuple[int, int, int]:
+        """Address-space bytes, CPU seconds and file-size bytes, as the ints ``setrlimit`` takes."""
+        return (self.memory_mb * 1024 * 1024, self.cpu_limit_s, self.file_size_mb * 1024 * 1024)
 
 
 @dataclass(frozen=True)
@@ -190,12 +236,7 @@ def run_program(program: str, limits: SandboxLimits = SandboxLimits()) -> Execut
     prefix = _unshare_prefix() if isolation == "namespace" else None
     workdir = Path(tempfile.mkdtemp(prefix="crucible-sandbox-"))
     nonce = secrets.token_hex(16)
-    cpu = limits.cpu_s if limits.cpu_s is not None else int(limits.timeout_s) + 2
-    args = [
-        str(limits.memory_mb * 1024 * 1024),
-        str(cpu),
-        str(limits.file_size_mb * 1024 * 1024),
-    ]
+    args = [str(value) for value in limits.rlimit_args()]  # ints: the runner does int(v)
     env = {
         "PATH": os.defpath,
         "LANG": "C.UTF-8",

