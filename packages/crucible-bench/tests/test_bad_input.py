@@ -161,3 +161,162 @@ def test_paired_groups_drop_whole_items_with_omit() -> None:
         }
     )
     assert cb.rm_anova(long, "s", "w", "y", nan_policy="omit").n == 29 * 3
+
+
+def _argument(call) -> str:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValidationError) as info:
+        call()
+    return str(info.value.details["argument"])
+
+
+@pytest.mark.parametrize(
+    ("call", "argument"),
+    [
+        (lambda: cb.power_ttest(n=math.nan, d=0.5), "n"),
+        (lambda: cb.power_ttest(n=math.inf, d=0.5), "n"),
+        (lambda: cb.power_ttest(n=20, d=math.nan), "d"),
+        (lambda: cb.power_ttest(n=20, d=math.inf), "d"),
+        (lambda: cb.power_ttest(d=math.nan, power=0.8), "d"),
+        (lambda: cb.power_ttest(n=20, d=0.5, alpha=math.nan), "alpha"),
+        (lambda: cb.power_ttest(n=20, d=None, power=math.nan), "power"),
+        (lambda: cb.power_ttest(n=20, d=0.5, tol=math.nan), "tol"),
+        (lambda: cb.power_anova(3, n=20, f=math.nan), "f"),
+        (lambda: cb.power_anova(3, n=math.nan, f=0.25), "n"),
+        (lambda: cb.power_anova(3, n=20, f=-0.1), "f"),
+        (lambda: cb.power_anova(True, n=20, f=0.25), "groups"),  # type: ignore[arg-type]
+        (lambda: cb.power_proportions(0.5, 0.6, n=math.nan), "n"),
+        (lambda: cb.power_proportions(math.nan, 0.6, n=100), "p1"),
+        (lambda: cb.power_proportions(0.5, math.nan, n=100), "p2"),
+        (lambda: cb.power_proportions(0.5, 0.6, n=-3), "n"),
+        (lambda: cb.power_mcnemar(0.2, 0.1, n=math.nan), "n"),
+        (lambda: cb.power_mcnemar(0.2, math.nan, n=100), "p01"),
+        (lambda: cb.power_mcnemar(0.2, 0.1, n=100, alpha=math.inf), "alpha"),
+        (lambda: cb.power_mcnemar(0.2, 0.1, power=1.5), "power"),
+        (lambda: cb.minimum_detectable_effect(math.nan), "n"),
+        (lambda: cb.minimum_detectable_effect(math.inf, test="mcnemar", discordant=0.2), "n"),
+        (lambda: cb.minimum_detectable_effect(100, power=math.nan), "power"),
+        (lambda: cb.minimum_detectable_effect(100, alpha=math.nan, test="mcnemar", discordant=0.2), "alpha"),
+        (lambda: cb.minimum_detectable_effect(100, test="mcnemar", discordant=math.nan), "discordant"),
+        (lambda: cb.minimum_detectable_effect(100, test="proportions", baseline=math.nan), "p1"),
+    ],
+)
+def test_power_functions_reject_non_finite_and_out_of_range_numbers(call, argument: str) -> None:  # type: ignore[no-untyped-def]
+    assert _argument(call) == argument
+
+
+@pytest.mark.parametrize("mu", [math.nan, math.inf, -math.inf, "0"])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda mu: cb.ttest(X, mu=mu),
+        lambda mu: cb.ttest(X, Y, paired=True, mu=mu),
+        lambda mu: cb.wilcoxon(X, mu=mu),
+        lambda mu: cb.wilcoxon(X, Y, mu=mu),
+        lambda mu: cb.mann_whitney(X, Y, mu=mu),
+        lambda mu: cb.sign_test(X, mu=mu),
+    ],
+)
+def test_mu_must_be_finite(call, mu: object) -> None:  # type: ignore[no-untyped-def]
+    assert _argument(lambda: call(mu)) == "mu"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "argument"),
+    [
+        ({"sd": math.nan}, "sd"),
+        ({"sd": 0.0}, "sd"),
+        ({"sd": -0.2}, "sd"),
+        ({"sd": (0.2, math.inf)}, "sd"),
+        ({"sd": (0.2, 0.3, 0.4)}, "sd"),
+        ({"sd": 0.2, "within_variance": -0.1}, "within_variance"),
+        ({"sd": 0.2, "within_variance": math.nan}, "within_variance"),
+        ({"sd": 0.2, "repeats": 0}, "repeats"),
+        ({"sd": 0.2, "repeats": 2.5}, "repeats"),
+        ({"sd": 0.2, "repeats": True}, "repeats"),
+        ({"sd": 0.2, "paired_correlation": math.nan}, "paired_correlation"),
+        ({"sd": 0.2, "alpha": math.nan}, "alpha"),
+        ({"sd": 0.2, "power": math.inf}, "power"),
+        ({"baseline": math.nan}, "baseline"),
+    ],
+)
+def test_eval_sample_size_validates_every_number(kwargs: dict[str, object], argument: str) -> None:
+    assert _argument(lambda: cb.eval_sample_size(0.03, **kwargs)) == argument  # type: ignore[arg-type]
+    assert _argument(lambda: cb.eval_sample_size(math.nan, sd=0.2)) == "effect"
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda p: cb.ttest(X, Y, nan_policy=p),
+        lambda p: cb.ttest(X, Y, paired=True, nan_policy=p),
+        lambda p: cb.kruskal_wallis(X, Y, nan_policy=p),
+        lambda p: cb.friedman([X, Y], nan_policy=p),
+        lambda p: cb.cochran_q([[0, 1], [1, 1], [0, 0]], nan_policy=p),
+        lambda p: cb.pairwise({"a": X, "b": Y}, test="paired", nan_policy=p),
+        lambda p: cb.compare(X, Y, nan_policy=p),
+        lambda p: cb.eval_mean([1, 0, 1], nan_policy=p),
+        lambda p: cb.rm_anova(
+            {"s": [1, 1, 2, 2], "w": ["a", "b"] * 2, "y": [1.0, 2.0, 3.0, 5.0]}, "s", "w", "y", nan_policy=p
+        ),
+    ],
+)
+@pytest.mark.parametrize("policy", ["propagate", "Omit", None])
+def test_unknown_nan_policy_is_rejected(call, policy: object) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValidationError, match="nan_policy must be 'raise' or 'omit'") as info:
+        call(policy)
+    assert info.value.details["argument"] == "nan_policy"
+
+
+def test_rm_anova_accepts_a_dict_mixing_ints_and_nan() -> None:
+    data = {"s": [1, 1, 2, 2, 3, 3, 4, 4], "w": ["a", "b"] * 4, "y": [1, 2, math.nan, 4, 5, 7, 2, 5]}
+    complete = {"s": [1, 1, 3, 3, 4, 4], "w": ["a", "b"] * 3, "y": [1.0, 2.0, 5.0, 7.0, 2.0, 5.0]}
+    assert cb.rm_anova(data, "s", "w", "y", nan_policy="omit") == cb.rm_anova(complete, "s", "w", "y")
+    with pytest.raises(ValidationError, match="subject '2'"):
+        cb.rm_anova(data, "s", "w", "y")
+    with pytest.raises(ValidationError, match="must hold numbers") as info:
+        cb.rm_anova({"s": [1, 1, 2, 2], "w": ["a", "b"] * 2, "y": [1, "x", 3, 4]}, "s", "w", "y")
+    assert info.value.details["argument"] == "data"
+    with pytest.raises(ValidationError, match="could not be read as a table"):
+        cb.rm_anova({"s": [1, 1, 2], "w": ["a", "b"], "y": [1.0, 2.0, 3.0]}, "s", "w", "y")
+
+
+def test_chi_square_gof_names_the_index_of_a_bad_count() -> None:
+    with pytest.raises(ValidationError, match=r"observed\[1\] is nan") as info:
+        cb.chi_square_gof([3, math.nan, 5])
+    assert info.value.details["index"] == 1
+    with pytest.raises(ValidationError, match=r"expected\[2\]"):
+        cb.chi_square_gof([3, 4, 5], [0.2, 0.3, -0.5])
+    assert cb.chi_square_gof([[10, 20, 30]]).statistic == cb.chi_square_gof([10, 20, 30]).statistic
+
+
+def test_eval_helpers_offer_and_honour_nan_policy() -> None:
+    scores = [1, 0, 1, math.nan, 1, 1, 0, 1]
+    with pytest.raises(ValidationError, match=r"scores\[3\] is nan.*nan_policy='omit'"):
+        cb.eval_mean(scores)
+    kept = [1, 0, 1, 1, 1, 0, 1]
+    assert cb.eval_mean(scores, nan_policy="omit") == cb.eval_mean(kept)
+    clusters = [0, 0, 1, 1, 2, 2, 3, 3]
+    assert cb.eval_mean(scores, clusters=clusters, nan_policy="omit") == cb.eval_mean(
+        kept, clusters=[0, 0, 1, 2, 2, 3, 3]
+    )
+    matrix = [[1, 0, 1], [0, math.nan, 0], [1, 1, 1], [0, 1, 1]]
+    with pytest.raises(ValidationError, match=r"scores\[1\]\[1\].*nan_policy='omit'"):
+        cb.eval_mean(matrix)
+    assert cb.eval_mean(matrix, nan_policy="omit") == cb.eval_mean([[1, 0, 1], [1, 1, 1], [0, 1, 1]])
+    a = [1, 0, 1, 1, math.nan, 1, 0, 1]
+    b = [1, 1, 0, math.nan, 1, 0, 0, 1]
+    with pytest.raises(ValidationError, match=r"a\[4\] is nan.*nan_policy='omit'"):
+        cb.paired_eval_difference(a, b)
+    keep = [0, 1, 2, 5, 6, 7]
+    assert cb.paired_eval_difference(a, b, clusters=clusters, nan_policy="omit") == cb.paired_eval_difference(
+        [a[i] for i in keep], [b[i] for i in keep], clusters=[clusters[i] for i in keep]
+    )
+
+
+def test_cochran_q_nan_policy_drops_incomplete_items() -> None:
+    data = [[1, 1, 0], [0, 1, 1], [1, math.nan, 1], [0, 0, 1], [1, 1, 1], [0, 1, 0]]
+    with pytest.raises(ValidationError, match=r"data\[2\]\[1\].*nan_policy='omit'"):
+        cb.cochran_q(data)
+    assert cb.cochran_q(data, nan_policy="omit") == cb.cochran_q(
+        [row for row in data if math.nan not in row and row != data[2]]
+    )

@@ -138,3 +138,17 @@ def test_correlations_in_range(x: np.ndarray, y: np.ndarray) -> None:
         assert 0.0 <= r.p_value <= 1.0
         swapped = cb.correlation(b, a, method)  # type: ignore[arg-type]
         assert np.isclose(r.p_value, swapped.p_value, rtol=1e-9)
+
+
+@SETTINGS
+@given(
+    arrays(
+        np.float64, st.integers(1, 25), elements=st.sampled_from([-3.0, -1.0, 0.0, 0.0, 0.0, 1.0, 2.0, 5.5])
+    )
+)
+def test_wilcoxon_rank_biserial_is_a_correlation_for_every_zero_method(d: np.ndarray) -> None:
+    for zero_method in ("wilcox", "pratt"):
+        es = cb.wilcoxon(d, zero_method=zero_method).effect_size
+        assert es is not None and -1.0 <= es.value <= 1.0
+        if es.ci is not None:  # no interval when every difference is zero
+            assert -1.0 <= es.ci[0] <= es.value <= es.ci[1] <= 1.0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pytest
@@ -143,3 +143,132 @@ def test_paired_eval_difference_uses_the_covariance() -> None:
     assert n_needed.n < n_unpaired.n
     with pytest.raises(ValueError, match="sd="):
         cb.eval_sample_size(0.05)
+
+
+def test_wilcoxon_pratt_rank_biserial_uses_the_ranks_it_keeps() -> None:
+    # |d| ranks with the zeros: 0, 0 -> 1.5, 1.5; 1 -> 3; 2 -> 4; 3 -> 5. Pratt drops the zeros' ranks.
+    all_positive = cb.wilcoxon([0, 0, 1, 2, 3], zero_method="pratt").effect_size
+    assert all_positive is not None and all_positive.value == 1.0  # was 3.0
+    mixed = cb.wilcoxon([0, 0, 1, 2, -3], zero_method="pratt").effect_size
+    assert mixed is not None and mixed.value == pytest.approx((7 - 5) / 12)  # (T+ - T-)/(T+ + T-)
+    # without zeros Pratt and Wilcox agree
+    assert cb.wilcoxon([1, 2, -3], zero_method="pratt").effect_size == cb.wilcoxon([1, 2, -3]).effect_size
+
+
+def _bca_by_hand(
+    theta: np.ndarray, estimate: float, jackknife: list[np.ndarray], confidence: float
+) -> tuple[tuple[float, float], float]:
+    """Efron & Tibshirani (1993) eq. 14.14-14.15, with the multi-sample acceleration of scipy."""
+    from scipy import special
+
+    b = theta.size
+    z0 = special.ndtri((np.sum(theta < estimate) + np.sum(theta <= estimate)) / (2 * b))
+    num = den = 0.0
+    for v in jackknife:
+        u = (v.size - 1) * (v.mean() - v)
+        num += float((u**3).sum()) / v.size**3
+        den += float((u**2).sum()) / v.size**2
+    a = num / (6 * den**1.5)
+    z = special.ndtri((1 - confidence) / 2)
+    lo = special.ndtr(z0 + (z0 + z) / (1 - a * (z0 + z)))
+    hi = special.ndtr(z0 + (z0 - z) / (1 - a * (z0 - z)))
+    low, high = np.percentile(theta, [100 * lo, 100 * hi])
+    return (float(low), float(high)), a
+
+
+def test_bootstrap_diff_paired_median_is_the_difference_of_medians() -> None:
+    rng = np.random.default_rng(21)
+    a = rng.exponential(1.0, 35)
+    b = a - rng.exponential(0.6, 35) ** 2
+    res = cb.bootstrap_diff(a, b, paired=True, statistic="median", seed=8, n_resamples=3000)
+    assert res.estimate == float(np.median(a) - np.median(b))
+    assert res.estimate != pytest.approx(float(np.median(a - b)))  # not the median of the differences
+    # the pairs are resampled together: the same indices for a and b
+    idx = np.random.default_rng(8).integers(0, 35, (3000, 35))
+    theta = np.median(a[idx], axis=1) - np.median(b[idx], axis=1)
+    jack = np.array([np.median(np.delete(a, i)) - np.median(np.delete(b, i)) for i in range(35)])
+    ci, accel = _bca_by_hand(theta, res.estimate, [jack], 0.95)
+    assert res.acceleration == pytest.approx(accel, rel=1e-10)
+    assert res.ci == pytest.approx(ci, rel=1e-12)
+    # scipy's paired bootstrap agrees too
+    ref = stats.bootstrap(
+        (a, b),
+        lambda u, v, axis=-1: np.median(u, axis=axis) - np.median(v, axis=axis),
+        paired=True,
+        n_resamples=3000,
+        method="BCa",
+        rng=8,
+    )
+    assert res.ci == pytest.approx(tuple(ref.confidence_interval), rel=1e-12)
+    mean = cb.bootstrap_diff(a, b, paired=True, seed=8, n_resamples=3000)
+    assert mean.estimate == pytest.approx(float(np.mean(a) - np.mean(b)), rel=1e-12)
+
+
+def test_bootstrap_diff_cluster_labels_follow_nan_policy_omit() -> None:
+    rng = np.random.default_rng(5)
+    a = rng.normal(0, 1, 48)
+    b = a + rng.normal(0.1, 0.3, 48)
+    clusters = np.repeat(np.arange(12), 4)
+    holes = a.copy()
+    holes[7] = math.nan
+    with_nan = cb.bootstrap_diff(
+        holes, b, paired=True, cluster=clusters, seed=4, n_resamples=800, nan_policy="omit"
+    )
+    dropped = cb.bootstrap_diff(
+        np.delete(a, 7), np.delete(b, 7), paired=True, cluster=np.delete(clusters, 7), seed=4, n_resamples=800
+    )
+    assert with_nan == dropped
+    with pytest.raises(ValueError, match="cluster needs one label per pair") as info:
+        cb.bootstrap_diff(a, b, paired=True, cluster=clusters[:-1])
+    assert info.value.details["argument"] == "cluster"  # type: ignore[attr-defined]
+
+
+def test_bootstrap_diff_unpaired_clusters_resample_within_each_sample() -> None:
+    rng = np.random.default_rng(13)
+    # 8 and 7 clusters of unequal sizes, with a shared cluster effect: ragged resamples
+    sizes_x, sizes_y = [3, 5, 4, 6, 2, 5, 4, 3], [4, 4, 6, 3, 5, 2, 4]
+    lx = np.repeat(np.arange(8), sizes_x)
+    ly = np.repeat(np.arange(7), sizes_y) + 100
+    x = np.repeat(rng.normal(0, 1, 8), sizes_x) + rng.normal(0, 0.3, lx.size)
+    y = np.repeat(rng.normal(0.4, 1, 7), sizes_y) + rng.normal(0, 0.3, ly.size)
+    statistics: list[tuple[Literal["mean", "median"], Any]] = [("median", np.median), ("mean", np.mean)]
+    for statistic, reduce in statistics:
+        res = cb.bootstrap_diff(x, y, cluster=(lx, ly), statistic=statistic, seed=3, n_resamples=1000)
+        assert res.estimate == pytest.approx(float(reduce(x) - reduce(y)), rel=1e-12)
+        draw = np.random.default_rng(3)
+        px, py = draw.integers(0, 8, (1000, 8)), draw.integers(0, 7, (1000, 7))
+        members_x = [np.flatnonzero(lx == c) for c in range(8)]
+        members_y = [np.flatnonzero(ly == c + 100) for c in range(7)]
+        theta = np.array(
+            [
+                reduce(x[np.concatenate([members_x[c] for c in px[r]])])
+                - reduce(y[np.concatenate([members_y[c] for c in py[r]])])
+                for r in range(1000)
+            ]
+        )
+        jack = [
+            np.array([reduce(x[lx != c]) for c in range(8)]) - reduce(y),
+            reduce(x) - np.array([reduce(y[ly != c + 100]) for c in range(7)]),
+        ]
+        ci, accel = _bca_by_hand(theta, res.estimate, jack, 0.95)
+        assert res.acceleration == pytest.approx(accel, rel=1e-9)
+        assert res.ci == pytest.approx(ci, rel=1e-9)
+        assert res == cb.bootstrap_diff(
+            x, y, cluster=np.r_[lx, ly], statistic=statistic, seed=3, n_resamples=1000
+        )
+    plain = cb.bootstrap_diff(x, y, seed=3, n_resamples=1000)
+    clustered = cb.bootstrap_diff(x, y, cluster=(lx, ly), seed=3, n_resamples=1000)
+    assert clustered.standard_error > plain.standard_error  # correlated within clusters: wider
+    # one cluster per observation: the jackknife (and so BCa's acceleration) is the ordinary one
+    singletons = cb.bootstrap_diff(x, y, cluster=(np.arange(x.size), np.arange(y.size)), seed=3)
+    assert singletons.acceleration == pytest.approx(plain.acceleration, rel=1e-9)
+    xn = x.copy()
+    xn[2] = math.nan
+    omitted = cb.bootstrap_diff(xn, y, cluster=(lx, ly), seed=3, n_resamples=500, nan_policy="omit")
+    assert omitted == cb.bootstrap_diff(
+        np.delete(x, 2), y, cluster=(np.delete(lx, 2), ly), seed=3, n_resamples=500
+    )
+    with pytest.raises(ValueError, match="at least 2 clusters in y"):
+        cb.bootstrap_diff(x, y, cluster=(lx, np.zeros(y.size)))
+    with pytest.raises(ValueError, match="cluster needs one label per observation"):
+        cb.bootstrap_diff(x, y, cluster=lx)

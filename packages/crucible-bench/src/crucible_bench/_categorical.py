@@ -12,7 +12,14 @@ from crucible_bench._binomial import binomial_p_value
 from crucible_bench._effect_sizes import make_effect, one_sided_level
 from crucible_bench._noncentral import ncp_interval_chi2
 from crucible_bench._results import Alternative, EffectSize, TestResult
-from crucible_bench._validate import as_count_table, check_alternative, check_confidence
+from crucible_bench._validate import (
+    NanPolicy,
+    as_count_table,
+    as_count_vector,
+    check_alternative,
+    check_confidence,
+    check_nan_policy,
+)
 from crucible_core.errors import ValidationError
 
 __all__ = ["chi_square", "chi_square_gof", "cochran_q", "cramers_v", "mcnemar"]
@@ -117,9 +124,7 @@ def chi_square_gof(
     estimated from the data). Effect size: Cohen's w ``= sqrt(X²/N)`` with a noncentral chi-square interval.
     """
     level = check_confidence(confidence)
-    obs = as_count_table(np.atleast_2d(np.asarray(observed, dtype=np.float64)), "observed", min_shape=(1, 2))[
-        0
-    ]
+    obs = as_count_vector(observed, "observed")
     n = float(obs.sum())
     k = obs.size
     if n == 0:
@@ -127,9 +132,7 @@ def chi_square_gof(
     if expected is None:
         probs = np.full(k, 1.0 / k)
     else:
-        e = as_count_table(
-            np.atleast_2d(np.asarray(expected, dtype=np.float64)), "expected", min_shape=(1, 2)
-        )[0]
+        e = as_count_vector(expected, "expected")
         if e.size != k:
             raise ValidationError(
                 f"expected has {e.size} entries but observed has {k}.", argument="expected", n_expected=e.size
@@ -301,14 +304,16 @@ def _discordant_odds_ratio(b: int, c: int, confidence: float) -> EffectSize | No
     )
 
 
-def cochran_q(data: ArrayLike) -> TestResult:
+def cochran_q(data: ArrayLike, *, nan_policy: NanPolicy = "raise") -> TestResult:
     """Cochran's Q test: do k conditions (columns) have the same success rate on the same items (rows)?
 
     ``Q = (k − 1)·(k·Σ C_j² − T²) / (k·T − Σ R_i²)`` with column totals ``C_j``, row totals ``R_i`` and
     grand total ``T``; ``Q ~ χ²(k − 1)``. It equals the tie-corrected Friedman statistic on the 0/1 matrix
     (the R reference uses ``friedman.test`` to check it). Effect size: Serlin's ``η²_Q = Q / (n(k − 1))``.
-    A matrix whose rows are all constant gives ``Q = 0, p = 1``. Reference: Cochran (1950), Biometrika 37.
+    A matrix whose rows are all constant gives ``Q = 0, p = 1``. Items (rows) with a missing outcome (NaN)
+    are dropped with ``nan_policy="omit"``, as :func:`friedman` does. Reference: Cochran (1950), Biometrika 37.
     """
+    check_nan_policy(nan_policy)
     if hasattr(data, "to_numpy") and not isinstance(data, np.ndarray):
         data = data.to_numpy()  # type: ignore[union-attr]
     x = np.asarray(data, dtype=np.float64)
@@ -317,11 +322,28 @@ def cochran_q(data: ArrayLike) -> TestResult:
             f"data must be a 2-D 0/1 matrix with items in rows and at least 2 conditions in columns; got shape {x.shape}.",
             argument="data",
         )
+    finite = np.isfinite(x)
+    if not finite.all():
+        if nan_policy == "raise":
+            i, j = (int(v) for v in np.argwhere(~finite)[0])
+            raise ValidationError(
+                f"data[{i}][{j}] is {float(x[i, j])!r}; every outcome must be 0 or 1. Pass nan_policy='omit' to drop "
+                "items with a missing outcome.",
+                argument="data",
+                index=f"[{i}][{j}]",
+            )
+        x = x[finite.all(axis=1)]
+        if x.shape[0] < 2:
+            raise ValidationError(
+                f"data has {x.shape[0]} complete items after dropping missing values; Cochran's Q needs at least 2.",
+                argument="data",
+                minimum=2,
+            )
     bad = ~np.isin(x, (0.0, 1.0))
     if bad.any():
         i, j = (int(v) for v in np.argwhere(bad)[0])
         raise ValidationError(
-            f"data[{i}][{j}] is {x[i, j]!r}; Cochran's Q needs 0/1 outcomes.",
+            f"data[{i}][{j}] is {float(x[i, j])!r}; Cochran's Q needs 0/1 outcomes.",
             argument="data",
             index=f"[{i}][{j}]",
         )

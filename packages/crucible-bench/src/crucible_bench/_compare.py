@@ -11,8 +11,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from crucible_bench._assumptions import levene, shapiro_wilk
 from crucible_bench._comparison import AssumptionCheck, Comparison
-from crucible_bench._effect_sizes import make_effect
-from crucible_bench._format import fmt_num, fmt_p
+from crucible_bench._effect_sizes import make_effect, one_sided_level
+from crucible_bench._format import fmt_ci, fmt_num, fmt_p
 from crucible_bench._results import Alternative, EffectSize, PowerResult, TestResult
 from crucible_bench._validate import (
     NanPolicy,
@@ -21,6 +21,7 @@ from crucible_bench._validate import (
     check_alpha,
     check_alternative,
     check_choice,
+    check_confidence,
 )
 from crucible_core.errors import ValidationError
 
@@ -121,6 +122,7 @@ def compare(
     confidence: float = 0.95,
     labels: tuple[str, str] = ("a", "b"),
     nan_policy: NanPolicy = "raise",
+    seed: int | None = None,
 ) -> Comparison:
     """Compare two conditions with the appropriate test, in one call.
 
@@ -137,15 +139,47 @@ def compare(
        Mann–Whitney.
     4. **Estimate** (``a − b``) with CI, **effect size** with CI, the **power** for the observed effect
        and the **minimum detectable effect** at 80 % power (t-test power is used as the approximation for
-       the rank tests, whose asymptotic relative efficiency is at least 0.864).
+       the rank tests, whose asymptotic relative efficiency is at least 0.864). All of them follow
+       ``alternative``: one-sided tests get a one-sided ``confidence`` bound and one-sided power.
 
-    Every step is deterministic (no resampling), so ``compare`` takes no ``seed``: the same inputs give
-    the same result on every machine. For a bootstrap interval of the difference use
-    :func:`bootstrap_diff` with a ``seed``.
+    How the CI of the estimate was computed is in ``ci_method``:
+
+    - ``"t"`` — t-tests: the paired / Welch t interval of the difference in means;
+    - ``"bootstrap_bca"`` — rank tests (normality rejected): the estimate is still the difference in
+      means, and a t interval would lean on the normality just rejected, so its CI is a BCa bootstrap
+      interval, :func:`bootstrap_diff` with 9999 resamples (pairs resampled together when paired) and
+      ``seed``. A one-sided bound is the matching end of the BCa interval at ``2·confidence − 1``,
+      which is exactly the one-sided BCa bound (with ``confidence <= 0.5`` the t bound is used);
+    - ``"newcombe"`` — independent binary: Newcombe's hybrid score interval of the risk difference;
+    - ``"agresti_min"`` — paired binary: Agresti–Min interval of the difference in proportions.
+
+    ``seed`` only affects the bootstrap interval of the rank-test path; every other step is
+    deterministic (the normal-data path never resamples). The same inputs and ``seed`` give the same
+    result on every machine. ``seed=None`` uses the fixed seed ``DEFAULT_SEED = 0``, so ``compare``
+    stays reproducible when no seed is passed (a logged comparison can be recomputed exactly); pass
+    another seed to draw other resamples.
     """
     check_alternative(alternative)
     check_choice(kind, "kind", ("auto", "binary", "continuous"))
     alpha = check_alpha(alpha)
+    confidence = check_confidence(confidence)
+    if alternative != "two-sided" and confidence <= 0.5:
+        raise ValidationError(
+            f"a one-sided bound needs confidence > 0.5; got {confidence}. Pass e.g. confidence=0.95.",
+            argument="confidence",
+        )
+    if (
+        not isinstance(labels, tuple | list)
+        or len(labels) != 2
+        or not all(isinstance(label, str) for label in labels)
+    ):
+        raise ValidationError(
+            f"labels must be a pair of strings naming a and b, e.g. labels=('new', 'old'); got {labels!r}.",
+            argument="labels",
+            value=repr(labels),
+        )
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0):
+        raise ValidationError(f"seed must be None or a non-negative int; got {seed!r}.", argument="seed")
     x, y, is_paired, reason = align(a, b, paired, nan_policy)
     binary = is_binary(x, y) if kind == "auto" else kind == "binary"
     if binary and not is_binary(x, y):
@@ -171,9 +205,9 @@ def compare(
         )
         return Comparison(kind="binary", **common, **fields)  # type: ignore[arg-type]
     fields = (
-        _continuous_paired(x, y, alpha, alternative, confidence)
+        _continuous_paired(x, y, alpha, alternative, confidence, seed)
         if is_paired
-        else _continuous_unpaired(x, y, alpha, alternative, confidence)
+        else _continuous_unpaired(x, y, alpha, alternative, confidence, seed)
     )
     return Comparison(kind="continuous", **common, **fields)  # type: ignore[arg-type]
 
@@ -195,7 +229,12 @@ def _power_t(
 
 
 def _continuous_paired(
-    x: NDArray[np.float64], y: NDArray[np.float64], alpha: float, alternative: Alternative, level: float
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    alpha: float,
+    alternative: Alternative,
+    level: float,
+    seed: int | None,
 ) -> dict[str, Any]:
     from crucible_bench._effect_sizes import cohens_dz
     from crucible_bench._parametric import ttest
@@ -204,12 +243,12 @@ def _continuous_paired(
     d = x - y
     check = normality_check(d, "normality of the differences", alpha)
     checks = [check]
-    mean_ci: tuple[float, float] | None = None
+    mean_ci: tuple[tuple[float, float], str] | None = None
     if check.passed is False:
         test = wilcoxon(x, y, alternative=alternative, conf_int=True, confidence=level)
         rationale = f"the differences are not normal ({check.detail}), so the rank-based Wilcoxon signed-rank test is used"
         dz = cohens_dz(x, y, alternative=alternative, confidence=level).value if np.std(d) > 0 else 0.0
-        mean_ci = _mean_difference_ci(x, y, True, alternative, level)
+        mean_ci = _mean_difference_ci(x, y, True, alternative, level, seed)
     else:
         test = ttest(x, y, paired=True, alternative=alternative, confidence=level)
         if check.passed:
@@ -222,7 +261,12 @@ def _continuous_paired(
 
 
 def _continuous_unpaired(
-    x: NDArray[np.float64], y: NDArray[np.float64], alpha: float, alternative: Alternative, level: float
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    alpha: float,
+    alternative: Alternative,
+    level: float,
+    seed: int | None,
 ) -> dict[str, Any]:
     from crucible_bench._effect_sizes import cohens_d
     from crucible_bench._parametric import ttest
@@ -239,7 +283,7 @@ def _continuous_unpaired(
         )
     )
     normal = all(c.passed is not False for c in checks[:2])
-    mean_ci: tuple[float, float] | None = None
+    mean_ci: tuple[tuple[float, float], str] | None = None
     if normal:
         test = ttest(x, y, alternative=alternative, confidence=level)
         rationale = "both samples are consistent with normality, so Welch's t-test (robust to unequal variances) applies"
@@ -248,7 +292,7 @@ def _continuous_unpaired(
         bad = "; ".join(f"{c.name}: {c.detail}" for c in checks[:2] if c.passed is False)
         test = mann_whitney(x, y, alternative=alternative, conf_int=True, confidence=level)
         rationale = f"normality is rejected ({bad}), so the rank-based Mann–Whitney test is used"
-        mean_ci = _mean_difference_ci(x, y, False, alternative, level)
+        mean_ci = _mean_difference_ci(x, y, False, alternative, level, seed)
         d = (
             cohens_d(x, y, alternative=alternative, confidence=level).value
             if np.std(np.concatenate([x, y])) > 0
@@ -259,16 +303,48 @@ def _continuous_unpaired(
     return _fields(test, checks, rationale, achieved, mde, float(x.mean() - y.mean()), mean_ci=mean_ci)
 
 
+BOOTSTRAP_RESAMPLES = 9999
+DEFAULT_SEED = 0  # seed=None: compare() stays reproducible without a seed
+
+
 def _mean_difference_ci(
-    x: NDArray[np.float64], y: NDArray[np.float64], paired: bool, alternative: Alternative, level: float
-) -> tuple[float, float] | None:
-    """The paired / Welch t interval of the difference in means (valid for large n by the CLT)."""
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+    paired: bool,
+    alternative: Alternative,
+    level: float,
+    seed: int | None,
+) -> tuple[tuple[float, float], str] | None:
+    """CI of the difference in means for the rank-test paths: BCa bootstrap, with its method name.
+
+    One-sided: the matching end of the two-sided BCa interval at ``2·level − 1`` (exactly the one-sided
+    BCa bound at ``level``), the other end infinite. Falls back to the t interval when the bootstrap is
+    not defined (constant data, which gives a degenerate bootstrap) or ``level <= 0.5`` one-sided.
+    """
     from crucible_bench._parametric import ttest
+    from crucible_bench._resampling import bootstrap_diff
 
     if min(x.size, y.size) < 2:
         return None
+    two_sided = level if alternative == "two-sided" else 2.0 * level - 1.0
+    if two_sided > 0.0:
+        boot = bootstrap_diff(
+            x,
+            y,
+            paired=paired,
+            confidence=two_sided,
+            n_resamples=BOOTSTRAP_RESAMPLES,
+            seed=DEFAULT_SEED if seed is None else seed,
+        )
+        if not boot.degenerate:
+            low, high = float(boot.ci.low), float(boot.ci.high)
+            if alternative == "greater":
+                high = math.inf
+            elif alternative == "less":
+                low = -math.inf
+            return (low, high), "bootstrap_bca"
     ci = ttest(x, y, paired=paired, alternative=alternative, confidence=level).ci
-    return None if ci is None else (float(ci[0]), float(ci[1]))
+    return None if ci is None else ((float(ci[0]), float(ci[1])), "t")
 
 
 def _fields(
@@ -280,16 +356,20 @@ def _fields(
     fallback_estimate: float,
     effect: EffectSize | None = None,
     *,
-    mean_ci: tuple[float, float] | None = None,
+    mean_ci: tuple[tuple[float, float], str] | None = None,
+    ci_method: str | None = "t",
 ) -> dict[str, Any]:
     if mean_ci is not None:
         # Rank tests: the p-value is the rank test's, but the reported estimate stays the difference in
-        # means (what "B beat A by how much" means for scores), with its t interval; the test's own
-        # Hodges–Lehmann shift and interval remain in ``test``.
-        estimate, estimate_name, ci = fallback_estimate, "difference in means", mean_ci
+        # means (what "B beat A by how much" means for scores), with its bootstrap interval; the test's
+        # own Hodges–Lehmann shift and interval remain in ``test``.
+        estimate, estimate_name = fallback_estimate, "difference in means"
+        ci, ci_method = mean_ci
     else:
         estimate = test.estimate if test.estimate is not None else fallback_estimate
         estimate_name, ci = test.estimate_name or "difference in means", test.ci
+    if ci is None:
+        ci_method = None
     return {
         "test": test,
         "assumptions": tuple(checks),
@@ -297,6 +377,7 @@ def _fields(
         "estimate": estimate,
         "estimate_name": estimate_name,
         "ci": ci,
+        "ci_method": ci_method,
         "effect_size": effect if effect is not None else test.effect_size,
         "power": achieved,
         "minimum_detectable_effect": mde,
@@ -337,7 +418,7 @@ def _binary_paired(
             )
         except ValidationError:
             mde = None
-    return _fields(test, checks, rationale, achieved, mde, (b - c) / n)
+    return _fields(test, checks, rationale, achieved, mde, (b - c) / n, ci_method="agresti_min")
 
 
 def _binary_unpaired(
@@ -378,22 +459,46 @@ def _binary_unpaired(
     name = "Fisher's exact test" if use_fisher else "the chi-square test with Yates' correction"
     rationale = f"the outcomes are independent and binary and {why}, so {name} is used"
     p_a, p_b = sa / x.size, sb / y.size
+    ci: tuple[float, float] | None = None
     if 0 < sa + sb < x.size + y.size:
-        rd = risk_difference(table, confidence=level)
-        ci: tuple[float, float] | None = rd.ci
-    else:
-        ci = None
+        # one-sided: the matching end of the two-sided interval at 2·level − 1, as the effect sizes do
+        rd = risk_difference(table, confidence=one_sided_level(level, alternative))
+        if rd.ci is not None:
+            ci = (
+                (rd.ci[0], 1.0)
+                if alternative == "greater"
+                else (-1.0, rd.ci[1])
+                if alternative == "less"
+                else rd.ci
+            )
     n_h = 2 * x.size * y.size / (x.size + y.size)
     achieved = mde = None
+    # power_proportions(p1 = p_b, p2 = p_a): "greater" there means p2 > p1, i.e. a > b, as here
     if p_a != p_b and 0 < p_b < 1 and 0 < p_a < 1:
-        achieved = power_proportions(p_b, p_a, n=n_h, power=None)
+        achieved = power_proportions(p_b, p_a, n=n_h, power=None, alternative=alternative)
     if 0 < p_b < 1:
         try:
-            mde = minimum_detectable_effect(n_h, test="proportions", baseline=p_b)
+            mde = minimum_detectable_effect(n_h, test="proportions", baseline=p_b, alternative=alternative)
         except ValidationError:
             mde = None
-    fields = _fields(test, checks, rationale, achieved, mde, p_a - p_b, effect)
-    fields.update(estimate=p_a - p_b, estimate_name="difference in proportions", ci=ci)
+    notes: tuple[str, ...] = ()
+    if effect is not None and effect.name.startswith("odds ratio") and effect.value in (0.0, math.inf):
+        h = 2 * math.asin(math.sqrt(p_a)) - 2 * math.asin(math.sqrt(p_b))
+        effect = effect.model_copy(update={"interpretation": "undefined (degenerate table)"})
+        notes = (
+            f"the 2×2 table has an empty cell, so the odds ratio is {effect.value:g} with "
+            f"{fmt_ci(effect.ci, effect.confidence) if effect.ci is not None else 'no interval'}: its size "
+            f"cannot be labelled; judge the effect by the difference in proportions ({fmt_num(p_a - p_b, 4)}) "
+            f"or Cohen's h ({fmt_num(h, 3)}).",
+        )
+    fields = _fields(test, checks, rationale, achieved, mde, p_a - p_b, effect, ci_method="newcombe")
+    fields.update(
+        estimate=p_a - p_b,
+        estimate_name="difference in proportions",
+        ci=ci,
+        ci_method="newcombe" if ci is not None else None,
+        notes=notes,
+    )
     if effect is None:
         fields["effect_size"] = make_effect(
             "Cohen's h", 2 * math.asin(math.sqrt(p_a)) - 2 * math.asin(math.sqrt(p_b)), None, None, None, "h"

@@ -17,6 +17,8 @@ from crucible_core.errors import ValidationError
 
 __all__ = ["compare_many"]
 
+DEFAULT_CORRECTION = "holm"
+
 
 def _load(
     data: Any,
@@ -47,7 +49,7 @@ def compare_many(
     data: Any,
     *,
     paired: bool | None = None,
-    correction: PAdjustMethod = "holm",
+    correction: PAdjustMethod = DEFAULT_CORRECTION,
     alpha: float = 0.05,
     dv: str | None = None,
     group: str | None = None,
@@ -75,6 +77,13 @@ def compare_many(
 
     Normality is Shapiro–Wilk at ``alpha`` (per group, or on the residuals of the subject + condition
     model when paired); equal variances is Brown–Forsythe at ``alpha``. The choice is in ``rationale``.
+
+    ``correction`` adjusts the pairs' p-values (:func:`p_adjust`). Tukey HSD and Games–Howell control
+    the family-wise error themselves (studentized range), so with the default ``correction="holm"``
+    their ``p_adj`` is the studentized-range p-value (``correction`` reads ``"studentized range"``).
+    Any other ``correction`` (``"bonferroni"``, ``"BH"``, ``"none"`` …) is applied to their unadjusted
+    pairwise p-values (pooled-variance t for Tukey, Welch t for Games–Howell) instead, ``correction``
+    names it, and a note says so; the intervals stay the simultaneous studentized-range intervals.
     """
     check_choice(correction, "correction", P_ADJUST_METHODS)
     alpha = check_alpha(alpha)
@@ -207,4 +216,18 @@ def _independent(
         bad = "; ".join(c.summary() for c in checks if c.passed is False)
         why = f"normality is rejected ({bad})" if bad else "a group has zero variance"
         rationale = f"{why}: Kruskal–Wallis + Dunn"
-    return post.model_copy(update={"omnibus": omnibus, "rationale": rationale, "test": "compare_many"})
+        return post.model_copy(update={"omnibus": omnibus, "rationale": rationale, "test": "compare_many"})
+    update: dict[str, Any] = {"omnibus": omnibus, "rationale": rationale, "test": "compare_many"}
+    if correction != DEFAULT_CORRECTION:
+        # an explicit correction replaces the studentized-range adjustment (see the docstring)
+        p_adj = p_adjust(np.array([c.p_value for c in post.comparisons]), correction)  # type: ignore[arg-type]
+        update["comparisons"] = tuple(
+            c.model_copy(update={"p_adj": float(p)}) for c, p in zip(post.comparisons, p_adj, strict=True)
+        )
+        update["correction"] = correction
+        update["notes"] = (
+            *post.notes,
+            f"p_adj: correction={correction!r} applied to the unadjusted pairwise p-values instead of "
+            f"{post.method}'s studentized-range adjustment; the intervals are still {post.method}'s.",
+        )
+    return post.model_copy(update=update)

@@ -7,7 +7,9 @@ from typing import Literal
 from crucible_bench._format import fmt_ci, fmt_num, fmt_pct
 from crucible_bench._results import Alternative, EffectSize, PowerResult, ResultModel, TestResult
 
-__all__ = ["AssumptionCheck", "Comparison"]
+__all__ = ["AssumptionCheck", "CiMethod", "Comparison"]
+
+CiMethod = Literal["t", "bootstrap_bca", "newcombe", "agresti_min"]
 
 
 class AssumptionCheck(ResultModel):
@@ -26,8 +28,10 @@ class AssumptionCheck(ResultModel):
 class Comparison(ResultModel):
     """Condition ``a`` versus condition ``b``: the chosen test with estimate, effect size, power and rationale.
 
-    ``estimate`` is ``a − b`` (difference in means, proportions, or a Hodges–Lehmann shift for rank
-    tests, named by ``estimate_name``) with its ``ci``. ``power`` is the power the design had for the
+    ``estimate`` is ``a − b`` (difference in means or in proportions, named by ``estimate_name``) with its
+    ``ci``, computed as ``ci_method`` says: ``"t"`` (t interval), ``"bootstrap_bca"`` (BCa bootstrap, for
+    the rank tests), ``"newcombe"`` (independent proportions) or ``"agresti_min"`` (paired proportions).
+    ``power`` is the power the design had for the
     observed effect (descriptive only — it is a function of the p-value and says nothing new about this
     result); ``minimum_detectable_effect`` is the effect the design detects with 80 % power, the more useful
     number for planning the next run.
@@ -44,6 +48,7 @@ class Comparison(ResultModel):
     estimate: float
     estimate_name: str
     ci: tuple[float, float] | None
+    ci_method: CiMethod | None = None
     confidence: float
     effect_size: EffectSize | None
     power: PowerResult | None
@@ -79,6 +84,8 @@ class Comparison(ResultModel):
         est = f"{self.estimate_name} ({self.label_a} − {self.label_b}) = {fmt_num(self.estimate, 4)}"
         if self.ci is not None:
             est += f", {fmt_ci(self.ci, self.confidence, 4)}"
+            if self.ci_method == "bootstrap_bca":
+                est += " (BCa bootstrap)"
         parts.append(est + ".")
         if self.effect_size is not None:
             parts.append(f"Effect size: {self.effect_size.summary()}.")

@@ -27,7 +27,13 @@ from scipy import special
 
 from crucible_bench._format import fmt_ci, fmt_num, fmt_p
 from crucible_bench._results import PowerResult, ResultModel
-from crucible_bench._validate import as_sample, check_confidence, check_probability
+from crucible_bench._validate import (
+    NanPolicy,
+    check_confidence,
+    check_nan_policy,
+    check_number,
+    check_probability,
+)
 from crucible_core.errors import ValidationError
 
 __all__ = ["EvalDifference", "EvalMean", "eval_mean", "eval_sample_size", "paired_eval_difference"]
@@ -83,33 +89,90 @@ class EvalDifference(ResultModel):
         )
 
 
+_OMIT_HINT = "Remove it or pass nan_policy='omit' to drop that question"
+
+
+def _as_scores(scores: Any, name: str) -> NDArray[np.float64]:
+    try:
+        arr = np.asarray(scores, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValidationError(
+            f"{name} must hold numeric scores (one per question, or questions × samples).", argument=name
+        ) from None
+    if arr.ndim not in (1, 2):
+        raise ValidationError(
+            f"{name} must be 1-D (one score per question) or 2-D (questions × samples); got shape {arr.shape}.",
+            argument=name,
+            shape=str(arr.shape),
+        )
+    return arr
+
+
 def _question_scores(
-    scores: Any, repeats: ArrayLike | None, name: str
-) -> tuple[NDArray[np.float64], NDArray[np.float64] | None, float]:
-    """Per-question mean scores, per-question within variances (or None) and the mean number of samples."""
-    arr = np.asarray(scores, dtype=np.float64)
+    scores: Any, repeats: ArrayLike | None, name: str, nan_policy: NanPolicy = "raise"
+) -> tuple[NDArray[np.float64], NDArray[np.float64] | None, float, NDArray[np.bool_]]:
+    """Per-question mean scores, within variances (or None), mean samples per question, questions kept.
+
+    The last item marks, over the questions as given (rows, scores, or the sorted ``repeats`` labels), the
+    ones kept: with ``nan_policy="omit"`` a question with a non-finite score is dropped (a single
+    non-finite sample drops only that sample when ``repeats`` labels the samples).
+    """
+    arr = _as_scores(scores, name)
+    finite = np.isfinite(arr)
     if arr.ndim == 2:
-        if not np.isfinite(arr).all():
-            i, j = (int(v) for v in np.argwhere(~np.isfinite(arr))[0])
-            raise ValidationError(f"{name}[{i}][{j}] is not finite.", argument=name, index=f"[{i}][{j}]")
+        keep: NDArray[np.bool_] = np.asarray(finite.all(axis=1), dtype=bool)
+        if not keep.all():
+            i, j = (int(v) for v in np.argwhere(~finite)[0])
+            if nan_policy == "raise":
+                raise ValidationError(
+                    f"{name}[{i}][{j}] is {float(arr[i, j])!r}; every score must be finite. {_OMIT_HINT}.",
+                    argument=name,
+                    index=f"[{i}][{j}]",
+                )
+            arr = arr[keep]
         k = arr.shape[1]
         within = np.var(arr, axis=1, ddof=1) if k >= 2 else None
-        return arr.mean(axis=1), within, float(k)
-    flat = as_sample(arr, name, min_n=2)
-    if repeats is None:
-        return flat, None, 1.0
-    labels = np.asarray(repeats)
-    if labels.shape != flat.shape:
+        return arr.mean(axis=1), within, float(k), keep
+    if not finite.all() and nan_policy == "raise":
+        i = int(np.flatnonzero(~finite)[0])
         raise ValidationError(
-            f"repeats must give one question label per score ({flat.size}); got {labels.size}.",
+            f"{name}[{i}] is {float(arr[i])!r}; every score must be finite. {_OMIT_HINT}.",
+            argument=name,
+            index=i,
+            value=float(arr[i]),
+        )
+    if repeats is None:
+        return arr[finite], None, 1.0, finite
+    labels = np.asarray(repeats)
+    if labels.shape != arr.shape:
+        raise ValidationError(
+            f"repeats must give one question label per score ({arr.size}); got {labels.size}.",
             argument="repeats",
         )
-    _, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
+    questions, inverse_all = np.unique(labels, return_inverse=True)
+    kept_questions = np.zeros(questions.size, dtype=bool)
+    kept_questions[inverse_all[finite]] = True
+    flat = arr[finite]
+    _, inverse, counts = np.unique(labels[finite], return_inverse=True, return_counts=True)
     sums = np.bincount(inverse, weights=flat)
     means = sums / counts
     sq = np.bincount(inverse, weights=(flat - means[inverse]) ** 2)
     within = np.where(counts >= 2, sq / np.maximum(counts - 1, 1), np.nan)
-    return means, (within if (counts >= 2).all() else None), float(counts.mean())
+    return means, (within if (counts >= 2).all() else None), float(counts.mean()), kept_questions
+
+
+def _kept_clusters(
+    clusters: ArrayLike | None, keep: NDArray[np.bool_], what: str = "question"
+) -> NDArray[Any] | None:
+    """The cluster labels of the questions kept (labels are given for every question, before omission)."""
+    if clusters is None:
+        return None
+    labels = np.asarray(clusters)
+    if labels.shape != keep.shape:
+        raise ValidationError(
+            f"clusters must give one label per {what} ({keep.size}); got {labels.size}.", argument="clusters"
+        )
+    return labels[keep]
 
 
 def _clustered_se(
@@ -135,6 +198,7 @@ def eval_mean(
     clusters: ArrayLike | None = None,
     repeats: ArrayLike | None = None,
     confidence: float = 0.95,
+    nan_policy: NanPolicy = "raise",
 ) -> EvalMean:
     """Mean eval score with a CLT (or clustered) standard error and a normal CI (Miller 2024, §2–3).
 
@@ -142,14 +206,18 @@ def eval_mean(
     question), or a flat array with ``repeats`` labelling the question of each score. ``clusters``: one
     label per question. With several samples per question the result also reports the mean
     within-question variance, the SE a single sample per question would have had, and the fraction of
-    variance removed by resampling.
+    variance removed by resampling. A non-finite score raises a ``ValidationError`` naming it, unless
+    ``nan_policy="omit"``: then that question (that sample, when ``repeats`` labels samples) is dropped,
+    together with its cluster label (``clusters`` still gives one label per question as passed).
 
         >>> r = eval_mean([1, 0, 1, 1, 0, 1, 1, 1])
         >>> round(r.mean, 3), round(r.standard_error, 3)
         (0.75, 0.164)
     """
     level = check_confidence(confidence)
-    s, within, k = _question_scores(scores, repeats, "scores")
+    check_nan_policy(nan_policy)
+    s, within, k, keep = _question_scores(scores, repeats, "scores", nan_policy)
+    clusters = _kept_clusters(clusters, keep)
     n = s.size
     if n < 2:
         raise ValidationError("eval_mean needs at least 2 questions.", argument="scores", minimum=2)
@@ -181,22 +249,42 @@ def eval_mean(
 
 
 def paired_eval_difference(
-    a: ArrayLike, b: ArrayLike, *, clusters: ArrayLike | None = None, confidence: float = 0.95
+    a: ArrayLike,
+    b: ArrayLike,
+    *,
+    clusters: ArrayLike | None = None,
+    confidence: float = 0.95,
+    nan_policy: NanPolicy = "raise",
 ) -> EvalDifference:
     """Paired difference of two models scored on the same questions (Miller 2024, §4).
 
     ``a`` and ``b`` hold one score per question (or questions × samples, averaged per question). The SE
     of the mean difference is ``sqrt(Var(a − b)/n)`` — clustered when ``clusters`` is given — which is
     smaller than the unpaired ``sqrt((Var a + Var b)/n)`` by the covariance term; both are reported.
+    With ``nan_policy="omit"`` a question with a non-finite score in ``a`` or ``b`` is dropped from both
+    (and from ``clusters``); by default it raises a ``ValidationError`` naming the score.
     """
     level = check_confidence(confidence)
-    sa, _, _ = _question_scores(a, None, "a")
-    sb, _, _ = _question_scores(b, None, "b")
-    if sa.size != sb.size:
+    check_nan_policy(nan_policy)
+    raw_a, raw_b = _as_scores(a, "a"), _as_scores(b, "b")
+    if raw_a.shape[0] != raw_b.shape[0]:
         raise ValidationError(
-            f"a and b must score the same questions; got {sa.size} and {sb.size} scores.", argument="b"
+            f"a and b must score the same questions; got {raw_a.shape[0]} and {raw_b.shape[0]} scores.",
+            argument="b",
         )
+    sa, _, _, keep_a = _question_scores(raw_a, None, "a", nan_policy)
+    sb, _, _, keep_b = _question_scores(raw_b, None, "b", nan_policy)
+    keep = keep_a & keep_b
+    if not keep.all():  # omit: drop a question missing in either model from both
+        sa, sb = sa[keep[keep_a]], sb[keep[keep_b]]
+    clusters = _kept_clusters(clusters, keep)
     n = sa.size
+    if n < 2:
+        raise ValidationError(
+            f"paired_eval_difference needs at least 2 questions scored by both models; got {n}.",
+            argument="a",
+            minimum=2,
+        )
     d = sa - sb
     mean = float(d.mean())
     e = d - mean
@@ -225,6 +313,21 @@ def paired_eval_difference(
     )
 
 
+def _one_or_two(value: Any, name: str, *, low_open: bool) -> tuple[float, float]:
+    """One number for both models, or a pair ``(model a, model b)``; each finite and > 0 (>= 0)."""
+    if isinstance(value, tuple | list):
+        if len(value) != 2:
+            raise ValidationError(
+                f"{name} must be one number or a pair (model a, model b); got {len(value)} values.",
+                argument=name,
+            )
+        pair = (value[0], value[1])
+    else:
+        pair = (value, value)
+    a, b = (check_number(v, name, low=0.0, low_open=low_open) for v in pair)
+    return a, b
+
+
 def eval_sample_size(
     effect: float,
     *,
@@ -241,18 +344,23 @@ def eval_sample_size(
     ``n = (z_{1−α/2} + z_{power})² · (ω_A² + ω_B² − 2ρ·ω_A·ω_B + (σ_A² + σ_B²)/K) / δ²`` with ``ω`` the SDs
     of question-level scores (``sd``; or ``sqrt(p(1 − p))`` from a ``baseline`` accuracy), ``ρ`` their
     correlation (``paired_correlation``), ``σ²`` the within-question variances and ``K = repeats``.
+    ``sd`` must be finite and > 0, ``within_variance`` finite and >= 0 (each one number or an ``(a, b)``
+    pair), ``repeats`` a whole number >= 1; anything else raises a ``ValidationError`` naming it.
     """
-    if effect == 0 or not math.isfinite(effect):
+    effect = check_number(effect, "effect")
+    if effect == 0:
         raise ValidationError(
             f"effect must be a non-zero finite difference; got {effect!r}.", argument="effect"
         )
-    if not -1 <= paired_correlation <= 1:
+    paired_correlation = check_number(paired_correlation, "paired_correlation", low=-1.0, high=1.0)
+    alpha = check_probability(alpha, "alpha")
+    power = check_probability(power, "power")
+    if isinstance(repeats, bool) or not isinstance(repeats, int | np.integer) or repeats < 1:
         raise ValidationError(
-            f"paired_correlation must lie in [-1, 1]; got {paired_correlation}.",
-            argument="paired_correlation",
+            f"repeats must be a whole number >= 1 (samples per question); got {repeats!r}.",
+            argument="repeats",
+            value=repr(repeats),
         )
-    check_probability(alpha, "alpha")
-    check_probability(power, "power")
     if sd is None:
         if baseline is None:
             raise ValidationError(
@@ -261,12 +369,8 @@ def eval_sample_size(
         p = check_probability(baseline, "baseline")
         wa = wb = math.sqrt(p * (1 - p))
     else:
-        wa, wb = (sd, sd) if isinstance(sd, int | float) else sd
-    sa2, sb2 = (
-        (within_variance, within_variance) if isinstance(within_variance, int | float) else within_variance
-    )
-    if repeats < 1:
-        raise ValidationError(f"repeats must be >= 1; got {repeats}.", argument="repeats")
+        wa, wb = _one_or_two(sd, "sd", low_open=True)
+    sa2, sb2 = _one_or_two(within_variance, "within_variance", low_open=False)
     var_d = wa * wa + wb * wb - 2 * paired_correlation * wa * wb + (sa2 + sb2) / repeats
     z = float(special.ndtri(1 - alpha / 2)) + float(special.ndtri(power))
     n = z * z * var_d / (effect * effect)

@@ -80,7 +80,7 @@ def p_adjust(
     if bad.any():
         i = int(np.flatnonzero(~nan)[np.flatnonzero(bad)[0]]) if has_nan else int(np.flatnonzero(bad)[0])
         raise ValidationError(
-            f"p_values[{i}] is {p[i]!r}; p-values must lie in [0, 1] (NaN is passed through).",
+            f"p_values[{i}] is {float(p[i])!r}; p-values must lie in [0, 1] (NaN is passed through).",
             argument="p_values",
             index=i,
             value=float(p[i]),

@@ -18,6 +18,7 @@ from crucible_bench._validate import (
     as_sample,
     check_alternative,
     check_confidence,
+    check_number,
 )
 
 __all__ = ["anova", "t_p_value", "ttest", "welch_anova"]
@@ -75,6 +76,7 @@ def ttest(
     """
     check_alternative(alternative)
     level = check_confidence(confidence)
+    mu = check_number(mu, "mu")
     notes: list[str] = []
     details: dict[str, float] = {}
     if y is None or paired:

@@ -16,7 +16,7 @@ from typing import Literal
 from scipy import special
 
 from crucible_bench._results import Alternative, PowerResult
-from crucible_bench._validate import check_alternative, check_choice, check_probability
+from crucible_bench._validate import check_alternative, check_choice, check_number, check_probability
 from crucible_bench._zeroin import R_TOL, zeroin
 from crucible_core.errors import ValidationError
 
@@ -36,8 +36,23 @@ def _one_missing(**values: float | None) -> str:
     return missing[0]
 
 
+def _check_common(power: float | None, alpha: float | None, tol: float) -> None:
+    """``power`` and ``alpha`` in (0, 1) when given; ``tol`` a finite positive number."""
+    if power is not None:
+        check_probability(power, "power")
+    if alpha is not None:
+        check_probability(alpha, "alpha")
+    check_number(tol, "tol", low=0.0, low_open=True)
+
+
 def _solve(f: Callable[[float], float], target: float, lo: float, hi: float, what: str, tol: float) -> float:
     flo, fhi = f(lo) - target, f(hi) - target
+    if not (math.isfinite(flo) and math.isfinite(fhi)):
+        raise ValidationError(
+            f"the power curve is undefined at the ends of the search interval for {what} [{lo:g}, {hi:g}]. "
+            "Check that every other input is a finite number in its range.",
+            argument=what,
+        )
     if flo * fhi > 0:
         raise ValidationError(
             f"no {what} in [{lo:g}, {hi:g}] reaches the requested value {target:g} (the curve runs from "
@@ -91,12 +106,11 @@ def power_ttest(
     check_choice(kind, "kind", ("two-sample", "one-sample", "paired"))
     target = _one_missing(n=n, d=d, power=power, alpha=alpha)
     g = 2 if kind == "two-sample" else 1
-    if n is not None and n < 2:
-        raise ValidationError(f"n must be at least 2; got {n}.", argument="n", value=n)
-    if power is not None:
-        check_probability(power, "power")
-    if alpha is not None:
-        check_probability(alpha, "alpha")
+    if n is not None:
+        n = check_number(n, "n", low=2.0)
+    if d is not None:
+        d = check_number(d, "d")
+    _check_common(power, alpha, tol)
     sign = -1.0 if alternative == "less" else 1.0
 
     def pw(nv: float, dv: float, av: float) -> float:
@@ -150,13 +164,14 @@ def power_anova(
     ``groups`` = k, ``n`` per group, Cohen's ``f = σ_means/σ``. Noncentrality ``λ = k·n·f²``,
     ``power = P(F'_{k−1, k(n−1), λ} > F_{1−α})``. (R's ``between.var/within.var`` equals ``f²·k/(k − 1)``.)
     """
-    if not isinstance(groups, int) or groups < 2:
+    if isinstance(groups, bool) or not isinstance(groups, int) or groups < 2:
         raise ValidationError(f"groups must be an integer >= 2; got {groups!r}.", argument="groups")
     target = _one_missing(n=n, f=f, power=power, alpha=alpha)
-    if power is not None:
-        check_probability(power, "power")
-    if alpha is not None:
-        check_probability(alpha, "alpha")
+    if n is not None:
+        n = check_number(n, "n", low=2.0)
+    if f is not None:
+        f = check_number(f, "f", low=0.0)
+    _check_common(power, alpha, tol)
     if target == "power":
         assert n is not None and f is not None and alpha is not None
         power = _anova_power(groups, n, f, alpha)
@@ -213,13 +228,12 @@ def power_proportions(
     """
     check_alternative(alternative)
     target = _one_missing(p2=p2, n=n, power=power, alpha=alpha)
-    check_probability(p1, "p1")
+    p1 = check_probability(p1, "p1")
     if p2 is not None:
-        check_probability(p2, "p2")
-    if power is not None:
-        check_probability(power, "power")
-    if alpha is not None:
-        check_probability(alpha, "alpha")
+        p2 = check_probability(p2, "p2")
+    if n is not None:
+        n = check_number(n, "n", low=0.0, low_open=True)
+    _check_common(power, alpha, tol)
 
     def pw(p2v: float, nv: float, av: float) -> float:
         return _prop_power(p1, p2v, nv, av, alternative, strict)
@@ -285,8 +299,11 @@ def power_mcnemar(
     target = _one_missing(n=n, power=power, alpha=alpha)
     # One discordant direction may be empty (all disagreements favour one condition): that is the
     # clearest effect there is, and Connor's formula stays defined as long as psi > delta**2.
-    check_probability(p10, "p10", open_interval=False)
-    check_probability(p01, "p01", open_interval=False)
+    p10 = check_probability(p10, "p10", open_interval=False)
+    p01 = check_probability(p01, "p01", open_interval=False)
+    if n is not None:
+        n = check_number(n, "n", low=0.0, low_open=True)
+    _check_common(power, alpha, tol)
     psi, delta = p10 + p01, p10 - p01
     if psi > 1:
         raise ValidationError(f"p10 + p01 must not exceed 1; got {psi:g}.", argument="p01", value=psi)
@@ -340,6 +357,14 @@ def minimum_detectable_effect(
     effect size is Cohen's h); ``"mcnemar"`` → ``δ = p10 − p01`` at a discordance ``ψ = discordant``.
     """
     check_choice(test, "test", ("ttest", "anova", "proportions", "mcnemar"))
+    check_alternative(alternative)
+    n = check_number(n, "n", low=0.0, low_open=True)
+    if power is None or alpha is None:
+        raise ValidationError(
+            "minimum_detectable_effect needs both power and alpha (e.g. power=0.8, alpha=0.05).",
+            argument="power" if power is None else "alpha",
+        )
+    _check_common(power, alpha, tol)
     if test == "ttest":
         return power_ttest(n=n, d=None, power=power, alpha=alpha, kind=kind, alternative=alternative, tol=tol)
     if test == "anova":

@@ -12,7 +12,7 @@ from scipy import special
 from crucible_bench._effect_sizes import make_effect
 from crucible_bench._ranks import rankdata, tie_sizes
 from crucible_bench._results import TestResult
-from crucible_bench._validate import NanPolicy, as_groups
+from crucible_bench._validate import NanPolicy, as_groups, check_nan_policy
 from crucible_core.errors import ValidationError
 
 __all__ = ["as_block_matrix", "friedman", "kruskal_wallis"]
@@ -69,6 +69,7 @@ def as_block_matrix(
     data: Any, name: str = "data", *, nan_policy: NanPolicy = "raise", min_cols: int = 2
 ) -> NDArray[np.float64]:
     """A blocks × treatments float matrix from a 2-D array, nested lists or a wide polars DataFrame."""
+    check_nan_policy(nan_policy)
     if hasattr(data, "to_numpy") and not isinstance(data, np.ndarray):
         data = data.to_numpy()
     try:
@@ -94,7 +95,7 @@ def as_block_matrix(
         else:
             i, j = (int(v) for v in np.argwhere(~finite)[0])
             raise ValidationError(
-                f"{name}[{i}][{j}] is {x[i, j]!r}; every value must be finite. Pass nan_policy='omit' to drop incomplete rows.",
+                f"{name}[{i}][{j}] is {float(x[i, j])!r}; every value must be finite. Pass nan_policy='omit' to drop incomplete rows.",
                 argument=name,
                 index=f"[{i}][{j}]",
             )

@@ -21,6 +21,7 @@ from crucible_bench._validate import (
     check_alternative,
     check_choice,
     check_confidence,
+    check_number,
 )
 
 __all__ = ["mann_whitney", "normal_p_value", "sign_test", "wilcoxon"]
@@ -80,6 +81,7 @@ def mann_whitney(
     """
     check_alternative(alternative)
     level = check_confidence(confidence)
+    mu = check_number(mu, "mu")
     a = as_sample(x, "x", nan_policy=nan_policy, min_n=1)
     b = as_sample(y, "y", nan_policy=nan_policy, min_n=1)
     n1, n2 = a.size, b.size
@@ -140,8 +142,12 @@ def mann_whitney(
 
 def _signed_rank_stats(
     d: NDArray[np.float64], zero_method: str
-) -> tuple[float, float, float, int, bool, bool]:
-    """``(V, mean, variance, n_used, has_ties, has_zeros)`` of the signed-rank statistic."""
+) -> tuple[float, float, float, int, bool, bool, float, float]:
+    """``(V, mean, variance, n_used, has_ties, has_zeros, rank_total, null_sd)`` of the signed-rank statistic.
+
+    ``rank_total = T+ + T−`` is the sum of the ranks actually used (zeros contribute to neither sum) and
+    ``null_sd`` the standard deviation of ``V`` under H0 without the tie correction.
+    """
     zeros = d == 0.0
     has_zeros = bool(zeros.any())
     if zero_method == "pratt":
@@ -152,16 +158,19 @@ def _signed_rank_stats(
         v = float(ranks[nz > 0].sum())
         mean = (n_all * (n_all + 1) - n0 * (n0 + 1)) / 4.0
         var = (n_all * (n_all + 1) * (2 * n_all + 1) - n0 * (n0 + 1) * (2 * n0 + 1)) / 24.0
+        untied = var
         t = tie_sizes(ranks)
         var -= float((t**3 - t).sum()) / 48.0
-        return v, mean, var, nz.size, bool((t > 1).any()), has_zeros
+        total = float(ranks.sum())
+        return v, mean, var, nz.size, bool((t > 1).any()), has_zeros, total, math.sqrt(max(untied, 0.0))
     nz = d[~zeros]
     n = nz.size
     ranks = rankdata(np.abs(nz))
     v = float(ranks[nz > 0].sum())
     t = tie_sizes(ranks)
     var = n * (n + 1) * (2 * n + 1) / 24.0 - float((t**3 - t).sum()) / 48.0
-    return v, n * (n + 1) / 4.0, var, n, bool((t > 1).any()), has_zeros
+    sd = math.sqrt(n * (n + 1) * (2 * n + 1) / 24.0)
+    return v, n * (n + 1) / 4.0, var, n, bool((t > 1).any()), has_zeros, n * (n + 1) / 2.0, sd
 
 
 def wilcoxon(
@@ -186,19 +195,22 @@ def wilcoxon(
     the normal approximation with tie correction ``Σ(t³ − t)/48`` and continuity correction, and a note).
 
     ``conf_int=True`` adds the Hodges–Lehmann pseudo-median and its interval. Effect size: matched-pairs
-    rank-biserial correlation ``(T+ − T−)/(n(n+1)/2)`` with its Fisher-z interval.
+    rank-biserial correlation ``r = (T+ − T−)/(T+ + T−)`` — ``(T+ − T−)/(n(n+1)/2)`` for ``"wilcox"``; for
+    ``"pratt"`` the sums run over the ranks of the non-zero differences only, so ``|r| <= 1`` — with its
+    Fisher-z interval.
 
     Reference: R ``stats::wilcox.test``; Wilcoxon (1945); Hollander, Wolfe & Chicken (2014) §3.1.
     """
     check_alternative(alternative)
     check_choice(zero_method, "zero_method", ("wilcox", "pratt"))
     level = check_confidence(confidence)
+    mu = check_number(mu, "mu")
     if y is None:
         d = as_sample(x, "x", nan_policy=nan_policy, min_n=1) - mu
     else:
         a, b = as_pair(x, y, nan_policy=nan_policy, min_n=1)
         d = a - b - mu
-    v, mean, var, n, has_ties, has_zeros = _signed_rank_stats(d, zero_method)
+    v, mean, var, n, has_ties, has_zeros, total, null_sd = _signed_rank_stats(d, zero_method)
     want_exact = (n < 50) if exact is None else exact
     notes: list[str] = []
     use_exact = want_exact and not has_ties and not has_zeros and n > 0
@@ -223,9 +235,10 @@ def wilcoxon(
         if zero_method == "pratt":
             test = test.replace("wilcoxon[", "wilcoxon[pratt,")
     nz = d[d != 0.0]
-    total = n * (n + 1) / 2.0
+    # matched-pairs rank-biserial r = (T+ − T−)/(T+ + T−) over the ranks used (so |r| <= 1 with Pratt's
+    # zero ranks too); its SE is that of 2V/(T+ + T−) under H0 (no tie correction, as effectsize)
     r = (2.0 * v - total) / total if n > 0 else 0.0
-    se = math.sqrt((2 * n**3 + 3 * n**2 + n) / 6.0) / total if n > 0 else math.inf
+    se = 2.0 * null_sd / total if n > 0 else math.inf
     effect = rank_biserial_effect(r, se, level, alternative)
     est: float | None = None
     ci: tuple[float, float] | None = None
@@ -271,6 +284,7 @@ def sign_test(
 
     check_alternative(alternative)
     level = check_confidence(confidence)
+    mu = check_number(mu, "mu")
     if y is None:
         d = as_sample(x, "x", nan_policy=nan_policy, min_n=1)
     else:

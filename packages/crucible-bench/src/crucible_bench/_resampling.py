@@ -11,7 +11,14 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from crucible_bench._results import Alternative, TestResult
-from crucible_bench._validate import NanPolicy, as_pair, as_sample, check_alternative, check_choice
+from crucible_bench._validate import (
+    NanPolicy,
+    as_pair,
+    as_sample,
+    check_alternative,
+    check_choice,
+    check_confidence,
+)
 from crucible_core.errors import ValidationError
 from crucible_core.stats import BootstrapResult, bootstrap_ci
 
@@ -135,6 +142,45 @@ def _mean(values: NDArray[np.float64], axis: int = -1) -> NDArray[np.float64]:
     return np.add.reduce(values, axis=axis) / values.shape[axis]
 
 
+def _labels(cluster: Any, size: int, what: str) -> NDArray[Any]:
+    labels = np.asarray(cluster)
+    if labels.shape != (size,):
+        raise ValidationError(
+            f"cluster needs one label per {what} ({size}, counted before missing values are dropped); got "
+            f"shape {labels.shape}.",
+            argument="cluster",
+            shape=str(labels.shape),
+        )
+    return labels
+
+
+def _unpaired_labels(cluster: Any, size_x: int, size_y: int) -> tuple[NDArray[Any], NDArray[Any]]:
+    """Cluster labels of x and of y: a pair ``(labels_x, labels_y)`` or one array for ``x`` then ``y``."""
+    if isinstance(cluster, tuple | list) and len(cluster) == 2 and all(np.ndim(c) == 1 for c in cluster):
+        return _labels(cluster[0], size_x, "observation of x"), _labels(
+            cluster[1], size_y, "observation of y"
+        )
+    labels = _labels(cluster, size_x + size_y, "observation of x followed by y")
+    return labels[:size_x], labels[size_x:]
+
+
+def _raw(values: ArrayLike) -> NDArray[np.float64]:
+    """The values as given (already validated as a 1-D numeric sample), for the positions of NaNs."""
+    return np.asarray(values, dtype=np.float64).reshape(-1)
+
+
+def _check_seed(seed: Any) -> np.random.Generator:
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer | np.random.Generator | None):
+        raise ValidationError(
+            f"seed must be None, a non-negative int or a numpy.random.Generator; got {seed!r}.",
+            argument="seed",
+        )
+    try:
+        return np.random.default_rng(seed)
+    except ValueError:
+        raise ValidationError(f"seed must be a non-negative int; got {seed!r}.", argument="seed") from None
+
+
 def bootstrap_diff(
     x: ArrayLike,
     y: ArrayLike,
@@ -142,7 +188,7 @@ def bootstrap_diff(
     paired: bool = False,
     statistic: Literal["mean", "median"] = "mean",
     method: Literal["bca", "percentile", "basic"] = "bca",
-    cluster: ArrayLike | None = None,
+    cluster: Any = None,
     confidence: float = 0.95,
     n_resamples: int = 9999,
     seed: int | None = None,
@@ -150,35 +196,86 @@ def bootstrap_diff(
 ) -> BootstrapResult:
     """Bootstrap confidence interval of ``statistic(x) − statistic(y)``, on ``crucible_core.stats.bootstrap_ci``.
 
-    Unpaired: x and y are resampled independently (stratified bootstrap). Paired: the differences
-    ``x − y`` are resampled as units. ``cluster`` (labels, one per observation — per pair when paired)
-    resamples whole clusters (e.g. questions generated from one passage), which keeps the interval honest
-    when observations within a cluster are correlated. ``method`` is BCa (Efron 1987, default),
-    percentile or basic. Returns the core :class:`~crucible_core.stats.BootstrapResult`
-    (``estimate``, ``ci``, ``standard_error`` …).
+    - Unpaired: x and y are resampled independently (stratified bootstrap).
+    - Paired: pairs ``(x_i, y_i)`` are resampled as units (one set of indices for both) and the statistic
+      is ``statistic(x[idx]) − statistic(y[idx])``; BCa's jackknife leaves out one pair at a time. For
+      the mean this equals the mean of the differences (which is how it is computed); for the median it
+      is the difference of the two medians, not the median of the differences.
+    - ``cluster`` resamples whole clusters (e.g. questions generated from one passage), which keeps the
+      interval honest when observations within a cluster are correlated. Paired: one label per pair.
+      Unpaired: a pair ``(labels_x, labels_y)``, or one array holding the labels of ``x`` then of
+      ``y``; clusters are resampled within each sample (a stratified cluster bootstrap, BCa's jackknife
+      leaving out one cluster of one sample at a time). Labels are given for the data as passed: with
+      ``nan_policy="omit"`` the labels of dropped values (pairs) are dropped with them.
+
+    ``method`` is BCa (Efron 1987, default), percentile or basic. ``seed`` makes the result identical on
+    every machine. Returns the core :class:`~crucible_core.stats.BootstrapResult` (``estimate``, ``ci``,
+    ``standard_error`` …). For a one-sided ``confidence`` bound, take the matching end of the interval
+    at ``2·confidence − 1``: for percentile and BCa intervals that end is exactly the one-sided bound.
     """
+    from crucible_bench._cluster_bootstrap import ClusterLabels, stratified_cluster_bootstrap
+
     check_choice(statistic, "statistic", ("mean", "median"))
     check_choice(method, "method", ("bca", "percentile", "basic"))
     reduce = _mean if statistic == "mean" else np.median
-    clusters = None if cluster is None else np.asarray(cluster)
     if paired:
         a, b = as_pair(x, y, nan_policy=nan_policy, min_n=2)
-        d = a - b
+        clusters = None
+        if cluster is not None:
+            raw_x, raw_y = _raw(x), _raw(y)
+            clusters = _labels(cluster, raw_x.size, "pair")[np.isfinite(raw_x) & np.isfinite(raw_y)]
+        if statistic == "mean":  # mean(x[idx]) − mean(y[idx]) = mean(d[idx]): resample d, one array
 
-        def one(s: NDArray[np.float64], axis: int = -1) -> NDArray[np.float64]:
-            return reduce(s, axis=axis)
+            def one(s: NDArray[np.float64], axis: int = -1) -> NDArray[np.float64]:
+                return _mean(s, axis=axis)
+
+            return bootstrap_ci(
+                a - b,
+                one,
+                n_resamples=n_resamples,
+                method=method,
+                confidence=confidence,
+                seed=seed,
+                clusters=clusters,
+            )
+
+        def paired_two(
+            s1: NDArray[np.float64], s2: NDArray[np.float64], axis: int = -1
+        ) -> NDArray[np.float64]:
+            return np.median(s1, axis=axis) - np.median(s2, axis=axis)
 
         return bootstrap_ci(
-            d,
-            one,
+            (a, b),
+            paired_two,
             n_resamples=n_resamples,
             method=method,
             confidence=confidence,
             seed=seed,
+            paired=True,
             clusters=clusters,
         )
     a = as_sample(x, "x", nan_policy=nan_policy, min_n=2)
     b = as_sample(y, "y", nan_policy=nan_policy, min_n=2)
+    if cluster is not None:
+        raw_x, raw_y = _raw(x), _raw(y)
+        lx, ly = _unpaired_labels(cluster, raw_x.size, raw_y.size)
+        level = check_confidence(confidence)
+        if isinstance(n_resamples, bool) or not isinstance(n_resamples, int) or n_resamples < 2:
+            raise ValidationError(
+                f"n_resamples must be an integer >= 2; got {n_resamples!r}.", argument="n_resamples"
+            )
+        return stratified_cluster_bootstrap(
+            a,
+            b,
+            ClusterLabels(lx[np.isfinite(raw_x)], "x"),
+            ClusterLabels(ly[np.isfinite(raw_y)], "y"),
+            reduce,
+            is_mean=statistic == "mean",
+            method=method,
+            confidence=level,
+            n_resamples=n_resamples,
+            rng=_check_seed(seed),
+        )
 
     def two(s1: NDArray[np.float64], s2: NDArray[np.float64], axis: int = -1) -> NDArray[np.float64]:
         return reduce(s1, axis=axis) - reduce(s2, axis=axis)
@@ -190,5 +287,4 @@ def bootstrap_diff(
         method=method,
         confidence=confidence,
         seed=seed,
-        clusters=clusters,
     )

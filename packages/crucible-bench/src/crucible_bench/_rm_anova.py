@@ -11,7 +11,7 @@ from scipy import special
 
 from crucible_bench._anova_effects import pve_effect
 from crucible_bench._results import TestResult
-from crucible_bench._validate import NanPolicy, check_choice, check_confidence
+from crucible_bench._validate import NanPolicy, check_choice, check_confidence, check_nan_policy
 from crucible_core.errors import ValidationError
 
 __all__ = ["rm_anova", "rm_anova_matrix", "wide_matrix"]
@@ -23,7 +23,19 @@ def wide_matrix(
     """Long data (one row per subject × condition) → ``(subjects × levels matrix, subjects, levels)``."""
     import polars as pl
 
-    frame = data if isinstance(data, pl.DataFrame) else pl.DataFrame(data)
+    check_nan_policy(nan_policy)
+    if isinstance(data, pl.DataFrame):
+        frame = data
+    else:
+        try:
+            # strict=False: a column mixing ints and floats (e.g. NaN for a missing score) becomes Float64
+            frame = pl.DataFrame(data, strict=False)
+        except (TypeError, ValueError, pl.exceptions.PolarsError) as exc:
+            raise ValidationError(
+                f"data could not be read as a table ({exc}). Pass a polars DataFrame or a mapping of "
+                "equal-length columns {column: values}.",
+                argument="data",
+            ) from None
     for col in (subject, within, dv):
         if col not in frame.columns:
             raise ValidationError(
@@ -31,11 +43,19 @@ def wide_matrix(
                 argument="data",
                 column=col,
             )
-    frame = frame.select(
-        pl.col(subject).cast(pl.Utf8).alias("s"),
-        pl.col(within).cast(pl.Utf8).alias("w"),
-        pl.col(dv).cast(pl.Float64).alias("y"),
-    )
+    try:
+        frame = frame.select(
+            pl.col(subject).cast(pl.Utf8).alias("s"),
+            pl.col(within).cast(pl.Utf8).alias("w"),
+            pl.col(dv).cast(pl.Float64).alias("y"),
+        )
+    except pl.exceptions.PolarsError:
+        raise ValidationError(
+            f"column {dv!r} of data must hold numbers (missing values as None or NaN); got dtype "
+            f"{frame.schema[dv]}. Convert it to floats first.",
+            argument="data",
+            column=dv,
+        ) from None
     dup = frame.group_by("s", "w").len().filter(pl.col("len") > 1)
     if dup.height:
         row = dup.row(0, named=True)

@@ -11,7 +11,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from crucible_bench._format import fmt_num, fmt_p
 from crucible_bench._results import ResultModel, TestResult
-from crucible_bench._validate import NanPolicy, as_sample
+from crucible_bench._validate import NanPolicy, as_sample, check_nan_policy
 from crucible_core.errors import ValidationError
 
 if TYPE_CHECKING:
@@ -123,6 +123,7 @@ def named_groups(
     as columns of one items × conditions table: they must have equal lengths and a non-finite value
     removes its whole row under ``nan_policy="omit"``. ``aligned=None`` does so when the lengths agree.
     """
+    check_nan_policy(nan_policy)
     items: list[tuple[str, ArrayLike]]
     if len(groups) == 1 and isinstance(groups[0], Mapping):
         items = [(str(k), v) for k, v in groups[0].items()]
@@ -166,7 +167,7 @@ def _aligned_columns(
         if nan_policy != "omit":
             i, j = (int(v) for v in np.argwhere(~finite)[0])
             raise ValidationError(
-                f"groups[{names[j]!r}][{i}] is {table[i, j]!r}; every value must be finite. Pass "
+                f"groups[{names[j]!r}][{i}] is {float(table[i, j])!r}; every value must be finite. Pass "
                 "nan_policy='omit' to drop that item from every condition.",
                 argument=f"groups[{names[j]!r}]",
                 index=i,

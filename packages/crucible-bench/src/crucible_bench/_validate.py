@@ -6,6 +6,7 @@ or index, and the fix.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -17,6 +18,7 @@ from crucible_core.errors import ValidationError
 __all__ = [
     "NanPolicy",
     "as_count_table",
+    "as_count_vector",
     "as_groups",
     "as_pair",
     "as_sample",
@@ -24,6 +26,8 @@ __all__ = [
     "check_alternative",
     "check_choice",
     "check_confidence",
+    "check_nan_policy",
+    "check_number",
     "check_probability",
 ]
 
@@ -46,8 +50,55 @@ def check_alternative(alternative: Any) -> None:
     check_choice(alternative, "alternative", ("two-sided", "less", "greater"))
 
 
+def check_nan_policy(nan_policy: Any) -> None:
+    """``nan_policy`` must be ``"raise"`` (the default) or ``"omit"`` (drop non-finite values or pairs)."""
+    if nan_policy not in ("raise", "omit"):
+        raise ValidationError(
+            f"nan_policy must be 'raise' or 'omit'; got {nan_policy!r}. Pass nan_policy='omit' to drop "
+            "missing values, or leave the default 'raise'.",
+            argument="nan_policy",
+            value=repr(nan_policy),
+        )
+
+
+def check_number(
+    value: Any,
+    name: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+    integer: bool = False,
+) -> float:
+    """A finite real number (a whole number when ``integer``) within the given bounds, as a float.
+
+    ``low``/``high`` are inclusive unless ``low_open``/``high_open``. NaN, inf, booleans and non-numbers
+    raise a :class:`ValidationError` naming ``name`` and the accepted range.
+    """
+    lo_txt = "-inf" if low is None else f"{low:g}"
+    hi_txt = "inf" if high is None else f"{high:g}"
+    bounds = f"{'(' if low is None or low_open else '['}{lo_txt}, {hi_txt}{')' if high is None or high_open else ']'}"
+    what = "a whole number" if integer else "a finite number"
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise ValidationError(
+            f"{name} must be {what} in {bounds}; got {value!r}.", argument=name, value=repr(value)
+        )
+    v = float(value)
+    ok = math.isfinite(v)
+    if ok and low is not None:
+        ok = v > low if low_open else v >= low
+    if ok and high is not None:
+        ok = v < high if high_open else v <= high
+    if ok and integer:
+        ok = v == round(v)
+    if not ok:
+        raise ValidationError(f"{name} must be {what} in {bounds}; got {value!r}.", argument=name, value=v)
+    return v
+
+
 def check_probability(value: Any, name: str, *, open_interval: bool = True) -> float:
-    """A float strictly inside (0, 1) (or [0, 1] when ``open_interval`` is False)."""
+    """A float strictly inside (0, 1) (or [0, 1] when ``open_interval`` is False); NaN is rejected."""
     try:
         v = float(value)
     except (TypeError, ValueError):
@@ -122,6 +173,7 @@ def _check_min(n: int, min_n: int, name: str, what: str) -> None:
 
 def as_sample(x: ArrayLike, name: str, *, nan_policy: NanPolicy = "raise", min_n: int = 1) -> FloatArray:
     """A 1-D float64 array with finite values; NaN/inf raise (naming the index) or are dropped with ``omit``."""
+    check_nan_policy(nan_policy)
     arr = _to_float_array(x, name)
     finite = np.isfinite(arr)
     if not finite.all():
@@ -130,7 +182,7 @@ def as_sample(x: ArrayLike, name: str, *, nan_policy: NanPolicy = "raise", min_n
         else:
             i = _first_bad(arr)
             raise ValidationError(
-                f"{name}[{i}] is {arr[i]!r}; every value must be finite. Remove it or pass nan_policy='omit'.",
+                f"{name}[{i}] is {float(arr[i])!r}; every value must be finite. Remove it or pass nan_policy='omit'.",
                 argument=name,
                 index=i,
                 value=float(arr[i]),
@@ -148,6 +200,7 @@ def as_pair(
     min_n: int = 1,
 ) -> tuple[FloatArray, FloatArray]:
     """Two aligned samples of equal length; with ``omit`` a pair is dropped when either value is not finite."""
+    check_nan_policy(nan_policy)
     a = _to_float_array(x, names[0])
     b = _to_float_array(y, names[1])
     if a.size != b.size:
@@ -167,7 +220,7 @@ def as_pair(
             which, arr = (names[0], a) if bad_a.any() else (names[1], b)
             i = _first_bad(arr)
             raise ValidationError(
-                f"{which}[{i}] is {arr[i]!r}; every value must be finite. Remove the pair or pass nan_policy='omit'.",
+                f"{which}[{i}] is {float(arr[i])!r}; every value must be finite. Remove the pair or pass nan_policy='omit'.",
                 argument=which,
                 index=i,
                 value=float(arr[i]),
@@ -185,6 +238,7 @@ def as_groups(
     name: str = "groups",
 ) -> list[FloatArray]:
     """A list of 1-D float arrays, one per group, checked like :func:`as_sample`."""
+    check_nan_policy(nan_policy)
     if len(groups) == 1 and isinstance(groups[0], Sequence | np.ndarray) and not isinstance(groups[0], str):
         inner = groups[0]
         if len(inner) > 0 and all(np.ndim(g) == 1 for g in inner):  # a single list of groups was passed
@@ -220,9 +274,35 @@ def as_count_table(
         i, j = (int(v) for v in np.argwhere(bad)[0])
         need = "non-negative whole-number counts" if integer else "non-negative finite counts"
         raise ValidationError(
-            f"{name}[{i}][{j}] is {arr[i, j]!r}; a contingency table holds {need}.",
+            f"{name}[{i}][{j}] is {float(arr[i, j])!r}; a contingency table holds {need}.",
             argument=name,
             index=f"[{i}][{j}]",
             value=float(arr[i, j]),
+        )
+    return arr
+
+
+def as_count_vector(counts: ArrayLike, name: str, *, min_size: int = 2) -> FloatArray:
+    """A 1-D vector of non-negative finite counts (a 1 × k table is accepted), at least ``min_size`` long."""
+    try:
+        arr = np.asarray(counts, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValidationError(f"{name} must be a 1-D sequence of counts.", argument=name) from None
+    if arr.ndim == 2 and arr.shape[0] == 1:
+        arr = arr[0]
+    if arr.ndim != 1 or arr.size < min_size:
+        raise ValidationError(
+            f"{name} must be a 1-D sequence of at least {min_size} counts; got shape {arr.shape}.",
+            argument=name,
+            shape=str(arr.shape),
+        )
+    bad = ~np.isfinite(arr) | (arr < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValidationError(
+            f"{name}[{i}] is {float(arr[i])!r}; counts must be non-negative and finite. Fix or remove that category.",
+            argument=name,
+            index=i,
+            value=float(arr[i]),
         )
     return arr
