@@ -10,6 +10,7 @@ import pytest
 from scipy import stats
 
 import crucible_bench as cb
+from crucible_core.errors import ValidationError
 from crucible_core.stats import bootstrap_ci
 
 RNG = np.random.default_rng(7)
@@ -272,3 +273,18 @@ def test_bootstrap_diff_unpaired_clusters_resample_within_each_sample() -> None:
         cb.bootstrap_diff(x, y, cluster=(lx, np.zeros(y.size)))
     with pytest.raises(ValueError, match="cluster needs one label per observation"):
         cb.bootstrap_diff(x, y, cluster=lx)
+
+
+def test_power_mcnemar_one_sided_follows_the_direction_of_the_effect() -> None:
+    # Connor (1987), one-sided: Phi((delta*sqrt(n) - z_{1-alpha}*sqrt(psi)) / sqrt(psi - delta^2))
+    z = 1.6448536269514722
+    expected = 0.5 * math.erfc(-((0.1 * 10 - z * math.sqrt(0.3)) / math.sqrt(0.3 - 0.01)) / math.sqrt(2))
+    right = cb.power_mcnemar(0.2, 0.1, n=100, alternative="greater")
+    assert right.power == pytest.approx(expected, rel=1e-9)
+    assert cb.power_mcnemar(0.1, 0.2, n=100, alternative="less").power == pytest.approx(expected, rel=1e-9)
+    wrong = cb.power_mcnemar(0.1, 0.2, n=100, alternative="greater")
+    assert wrong.power < 0.05  # an effect the other way is (almost) never detected
+    with pytest.raises(ValidationError, match="point the other way"):
+        cb.power_mcnemar(0.1, 0.2, power=0.8, alternative="greater")
+    mde = cb.minimum_detectable_effect(100, test="mcnemar", discordant=0.3, alternative="less")
+    assert mde.effect_size < 0 and mde.power == pytest.approx(0.8, abs=1e-6)

@@ -266,8 +266,10 @@ def power_proportions(
 
 
 def _mcnemar_power(delta: float, psi: float, n: float, alpha: float, tails: int) -> float:
+    # ``delta`` is signed in the tested direction for a one-sided test (negative: the effect points
+    # the other way and the power falls below alpha), ``|delta|`` for a two-sided one.
     z = float(special.ndtri(1 - alpha / tails))
-    margin = abs(delta) * math.sqrt(n) - z * math.sqrt(psi)
+    margin = (abs(delta) if tails == 2 else delta) * math.sqrt(n) - z * math.sqrt(psi)
     spread = psi - delta * delta
     if spread <= 0.0:  # every pair discordant in one direction: the statistic has no variance
         return 1.0 if margin > 0 else 0.0
@@ -292,7 +294,9 @@ def power_mcnemar(
         power = Φ((|δ|·√n − z_{1−α/2}·√ψ) / sqrt(ψ − δ²))
         n     = (z_{1−α/2}·√ψ + z_{power}·sqrt(ψ − δ²))² / δ²
 
-    (``z_{1−α}`` for one-sided tests). Solves for ``n``, ``power`` or ``alpha``. ``effect_size`` is ``δ``;
+    (``z_{1−α}`` and the signed ``δ`` for one-sided tests: ``"greater"`` tests ``p10 > p01``, ``"less"``
+    tests ``p10 < p01``; an effect in the other direction has power below ``alpha`` and no ``n`` reaches a
+    target power). Solves for ``n``, ``power`` or ``alpha``. ``effect_size`` is ``δ``;
     the odds ratio ``p10/p01`` is in ``details``. Reference: Connor (1987), Biometrics 43, 207–211.
     """
     check_alternative(alternative)
@@ -310,9 +314,17 @@ def power_mcnemar(
     if delta == 0:
         raise ValidationError("p10 equals p01: there is no effect to detect.", argument="p01")
     tails = 2 if alternative == "two-sided" else 1
+    tested = -delta if alternative == "less" else delta  # the effect in the tested direction
+    if tails == 1 and tested < 0 and target != "power":
+        raise ValidationError(
+            f"alternative={alternative!r} tests p10 {'<' if alternative == 'less' else '>'} p01, but "
+            f"p10 = {p10:g} and p01 = {p01:g} point the other way, so no n or alpha reaches the target power. "
+            "Swap p10 and p01 or change alternative.",
+            argument="alternative",
+        )
     if target == "power":
         assert n is not None and alpha is not None
-        power = _mcnemar_power(delta, psi, n, alpha, tails)
+        power = _mcnemar_power(tested, psi, n, alpha, tails)
     elif target == "n":
         assert power is not None and alpha is not None
         check_probability(power, "power")
@@ -321,7 +333,7 @@ def power_mcnemar(
     else:
         assert n is not None and power is not None
         alpha = _solve(
-            lambda v: _mcnemar_power(delta, psi, n, v, tails), power, 1e-12, 1 - 1e-12, "alpha", tol
+            lambda v: _mcnemar_power(tested, psi, n, v, tails), power, 1e-12, 1 - 1e-12, "alpha", tol
         )
     return PowerResult(
         test="McNemar test (Connor 1987)",
@@ -396,5 +408,7 @@ def minimum_detectable_effect(
         min(tol, 1e-12),
     )
     p10, p01 = (psi + delta) / 2, (psi - delta) / 2
+    if alternative == "less":  # the detectable effect points the tested way: p10 < p01
+        p10, p01 = p01, p10
     result = power_mcnemar(p10, p01, n=n, power=None, alpha=alpha, alternative=alternative)
     return result.model_copy(update={"solved_for": "effect_size"})
