@@ -165,6 +165,40 @@ def test_sentence_reorder_moves_context_but_keeps_question_and_options_last() ->
     assert result.perturbed.split("\n")[1:] == ["A) Tom", "B) Sue"]
 
 
+def test_sentence_reorder_at_full_intensity_moves_every_context_sentence() -> None:
+    text = "Ann has 5 pears. Bob has 2 kiwis. Sue has 7 plums. Who has the most fruit?"
+    result = attack("sentence_reorder", text, rate=1.0, seed=3)  # adjacent swaps used to cancel here
+    assert result.changed and result.n_edits == 3
+    assert result.perturbed.endswith("Who has the most fruit?")
+    sentences = text.split(". ")[:3]
+    moved = result.perturbed.split(". ")[:3]
+    assert sorted(moved) == sorted(sentences) and all(a != b for a, b in zip(moved, sentences, strict=True))
+    for edit in result.edits:
+        assert text[edit.position : edit.position + len(edit.before)] == edit.before
+
+
+@settings(deadline=None, max_examples=60)
+@given(
+    n=st.integers(2, 9),
+    seed=st.integers(0, 2**31),
+    rates=st.lists(st.floats(0.01, 1.0), min_size=2, max_size=5),
+)
+@example(n=3, seed=3, rates=[1.0, 0.5])
+def test_property_sentence_reorder_intensity_is_monotonic(n: int, seed: int, rates: list[float]) -> None:
+    context = [f"Fact number {i} is here." for i in range(n)]
+    text = " ".join(context) + " Which fact is first?"
+    displaced = []
+    for rate in sorted(rates):
+        result = attack("sentence_reorder", text, rate=rate, seed=seed)
+        assert result.changed, (n, seed, rate)
+        assert result.perturbed.endswith("Which fact is first?")
+        displaced.append(result.n_edits)
+        assert result.n_edits == min(n, max(2, round(rate * n)))
+    assert displaced == sorted(displaced)
+    assert attack("sentence_reorder", text, rate=1.0, seed=seed).n_edits == n
+    assert not attack("sentence_reorder", text, rate=0.0, seed=seed).changed
+
+
 def test_lexicon_and_confusable_tables_are_complete_enough() -> None:
     assert len(synonyms()) >= 300
     table = confusables()

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from crucible_adversary import attack_async, evaluate_robustness
+from crucible_adversary import attack_async, chain, evaluate_robustness, list_attacks
 from crucible_core.errors import ValidationError
 from crucible_core.models import OpenAICompatibleModel
 from crucible_core.testing import FakeLLMServer
@@ -110,3 +110,79 @@ async def test_back_translate_inside_evaluate_robustness_uses_the_attack_model()
     metrics = report.by_attack["back_translate"]
     assert report.clean_accuracy.estimate == 1.0 and metrics.accuracy.estimate == 0.0
     assert metrics.queries == 3 and metrics.attack_success_rate.estimate == 1.0
+
+
+def _rewriter(body: dict[str, Any]) -> str:
+    """A helper model on loopback: every rewrite request gets a recognisable rewrite that keeps numbers."""
+    prompt = body["messages"][-1]["content"]
+    text = prompt.split("Text:\n", 1)[1]
+    if prompt.startswith("Paraphrase"):
+        return "PARAPHRASED " + text
+    if prompt.startswith("Rewrite") and "register" in prompt:
+        return "FORMALITY " + text
+    return "?"
+
+
+@pytest.mark.anyio
+async def test_evaluate_robustness_uses_the_attack_model_for_model_assisted_attacks() -> None:
+    items = [{"prompt": QUESTION, "expected": "A"}]
+    with FakeLLMServer(_rewriter) as helper_server, FakeLLMServer(lambda body: "A") as target_server:
+        helper = OpenAICompatibleModel(
+            "helper", base_url=helper_server.base_url, api_key="sk-test-0123456789abcdef", max_retries=0
+        )
+        target = OpenAICompatibleModel(
+            "target", base_url=target_server.base_url, api_key="sk-test-0123456789abcdef", max_retries=0
+        )
+        try:
+            report = await evaluate_robustness(
+                target,
+                items,
+                attacks=["paraphrase", "formality_change", chain(["paraphrase", "keyboard_typo"])],
+                scorer="multiple_choice",
+                attack_model=helper,
+            )
+            asked = sorted(r.body["messages"][-1]["content"] for r in target_server.requests if r.body)
+            rewrites = [r.body["messages"][-1]["content"] for r in helper_server.requests if r.body]
+            helper_server.reset()
+            target_server.reset()
+            # without attack_model, paraphrase keeps to its offline rules: the target is never asked to rewrite
+            offline = await evaluate_robustness(
+                target, items, attacks=["paraphrase"], scorer="multiple_choice"
+            )
+            assert helper_server.request_count == 0 and target_server.request_count == 2
+        finally:
+            await helper.aclose()
+            await target.aclose()
+    assert len(rewrites) == 3
+    assert sum(p.startswith("Paraphrase") for p in rewrites) == 2  # the chain's first step too
+    assert sum(p.startswith("Rewrite") for p in rewrites) == 1
+    # the target model was asked the helper's rewrites, not a rule-based paraphrase
+    assert "PARAPHRASED " + QUESTION in asked and "FORMALITY " + QUESTION in asked
+    assert report.by_attack["paraphrase"].queries == 2 and report.by_attack["formality_change"].queries == 2
+    assert offline.by_attack["paraphrase"].queries == 1
+
+
+@pytest.mark.anyio
+async def test_model_formality_change_and_list_attacks_flags() -> None:
+    infos = {a.name: a for a in list_attacks()}
+    assert {n for n, a in infos.items() if a.model_assisted} == {
+        "paraphrase",
+        "formality_change",
+        "back_translate",
+    }
+    assert not infos["paraphrase"].needs_model and "uses a Model" in infos["paraphrase"].summary()
+    with FakeLLMServer(_rewriter) as server:
+        model = OpenAICompatibleModel(
+            "helper", base_url=server.base_url, api_key="sk-test-0123456789abcdef", max_retries=0
+        )
+        try:
+            casual = await attack_async(
+                "formality_change", QUESTION, model=model, seed=2, direction="informal"
+            )
+        finally:
+            await model.aclose()
+        prompt = (server.requests[0].body or {})["messages"][-1]["content"]
+    assert casual.perturbed == "FORMALITY " + QUESTION and casual.params["method"] == "model"
+    assert "casual" in prompt and casual.params["register"] == "informal" and casual.params["queries"] == 1
+    with pytest.raises(ValidationError, match="direction"):
+        await attack_async("formality_change", QUESTION, direction="sideways")

@@ -40,7 +40,13 @@ class Chain(BaseModel):
 
     @property
     def needs_model(self) -> bool:
+        """True when some step cannot run without a model (``back_translate``)."""
         return any(get_entry(step.name).info.needs_model for step in self.steps)
+
+    @property
+    def model_assisted(self) -> bool:
+        """True when some step uses a model if one is given (``paraphrase``, ``formality_change``, ...)."""
+        return any(get_entry(step.name).info.model_assisted for step in self.steps)
 
     def apply(self, text: str, *, seed: int = 0) -> AttackResult:
         """Run every step on the previous step's output (offline attacks only)."""
@@ -63,7 +69,8 @@ class Chain(BaseModel):
         )
 
     async def apply_async(self, text: str, *, seed: int = 0, model: Model | None = None) -> AttackResult:
-        """Like :meth:`apply`, and runs model-assisted steps with ``model``."""
+        """Like :meth:`apply`, and runs model-assisted steps with ``model`` (every step that can use a
+        model does when ``model`` is given; see ``AttackInfo.model_assisted``)."""
         current = text
         params: list[dict[str, Any]] = []
         edits = []

@@ -19,11 +19,34 @@ def _g(n: int) -> str:
     return rf"(?:\W+\w+){{0,{n}}}?\W+"
 
 
+# words that may stand between "ignore" and the thing ignored without naming another thing:
+# determiners, quantifiers, pronouns and adverbs ("ignore all of your previous instructions", "forget
+# literally everything you were told"), so that "ignore the typos in my previous message" is not an
+# instruction override: "typos" is what is ignored there.
+_FILL = (
+    r"(?:all|any|every|each|of|the|a|your|my|our|its|their|these|those|that|this|such|other|and|or|whatever|"
+    r"entire|whole|complete|completely|totally|entirely|fully|simply|just|now|please|kindly|also|then|"
+    r"immediately|literally|absolutely|really|basically|you|u|i|we|have|has|had|were|was|been|got|received|"
+    r"kinds?|sorts?|types?|sets?|bunch|lots?|rest|remaining)"
+)
+
+
+def _f(n: int) -> str:
+    """Up to ``n`` filler words (:data:`_FILL`) between two parts of a phrase."""
+    return rf"\W+(?:{_FILL}\W+){{0,{n}}}"
+
+
+# up to n words that do not start a prepositional phrase ("previous set of rules", not "previous
+# chapter about the rules")
+def _h(n: int) -> str:
+    return rf"(?:\W+(?!(?:in|on|about|regarding|for|from|at|by|into|with|without|to)\b)\w+){{0,{n}}}?\W+"
+
+
 _PREV = r"(?:previous|prior|above|earlier|preceding|original|initial|former|old|existing|foregoing|past|last|given|system|developer|programmed|built-in)"
 _RULES = (
     r"(?:instructions?|directions?|directives?|prompts?|rules|guidelines?|guidance|constraints?|restrictions?|"
-    r"commands?|orders|context|programming|training|messages?|settings|polic(?:y|ies)|tasks?|limitations?|"
-    r"filters?|configuration|conditioning|protocols?)"
+    r"commands?|orders|context|programming|training|(?:system|developer|operator|admin) messages?|settings|"
+    r"polic(?:y|ies)|tasks?|limitations?|filters?|configuration|conditioning|protocols?)"
 )
 _DROP = (
     r"(?:ignore|ignoring|disregard|disregarding|forget|forgetting|skip|bypass|override|overlook|neglect|discard|"
@@ -52,7 +75,7 @@ _HARM = (
 _HARM_ACT = (
     r"(?:hack(?:ing)? into|hack (?:into |someone|my|a |an |the )|break into|crack(?:ing)? (?:wpa|passwords?|the)|"
     r"steal(?:ing)? (?:a |an |the |someone'?s |my )?(?:car|bike|identity|passwords?|credit cards?|data|money|cars)|dox|stalk|launder|shoplift|hotwire|pick (?:a|any|the) lock|bypass (?:a |the )?(?:\w+'s )?(?:alarm|security|"
-    r"immobilizer|paywall|firewall|metal detector)|skimmers?|forge|forging|scam|kill|murder|hurt (?:someone|people)|"
+    r"immobilizer|paywall|firewall|metal detector)|skimmers?|forg(?:e|es|ed|ing|ery)\b|scam|kill|murder|hurt (?:someone|people)|"
     r"dispose of (?:a|the) body|without (?:them|him|her) knowing|without getting caught|get away with|"
     r"(?:make|build|synthesi[sz]e|cook|produce|manufacture|assemble) (?:a |an |some )?(?:\w+ )?"
     + _HARM
@@ -64,8 +87,9 @@ _SPEC: list[tuple[str, list[str]]] = [
     (
         "override",
         [
-            rf"\b{_DROP}{_g(4)}{_PREV}{_g(3)}{_RULES}\b",
-            rf"\b{_DROP}{_g(3)}(?:all|any|every|your|the|these|those|my|that|this|its)\s+(?:\w+\s+){{0,2}}{_RULES}\b",
+            rf"\b{_DROP}{_f(4)}{_PREV}{_h(3)}{_RULES}\b",
+            rf"\b{_DROP}{_f(3)}(?:all|any|every|your|the|these|those|my|that|this|its)\s+(?:\w+\s+){{0,2}}{_RULES}\b",
+            rf"\b{_DROP}{_f(3)}(?:previous|prior|earlier|above|preceding|past) (?:chat |conversation )?messages\b",
             rf"\b{_DROP}\s+(?:\w+\s+){{0,2}}(?:instructions|directions|rules|guidelines|prompt|programming) (?:u|you) (?:got|were given|received|have)",
             rf"\b{_DROP}\s+(?:your|the user'?s|the (?:grading|classification|summary|translation|original|current|assigned))\s+(?:\w+\s+)?(?:task|request|question|rubric|job|assignment|instructions|rules|guidelines|prompt)\b",
             rf"\b{_DROP} (?:that|this|the) (?:rule|instruction|restriction|guideline)\b",
@@ -418,6 +442,19 @@ _SPEC: list[tuple[str, list[str]]] = [
             r"\b(?:mode|jailbreak|dan|online|unlocked) (?:enabled|activated|unlocked|online)\b",
             r"\{insert (?:prompt|question|request) here\}|\[insert (?:prompt|question|request) here\]|\binsert (?:your )?(?:prompt|question|request) here\b|"
             r"\{prompt\}|\[prompt\]",
+        ],
+    ),
+    (
+        # an instruction to decode a payload and then obey or answer it (Wei et al. 2023's
+        # "obfuscation" jailbreaks); asking what a string decodes to is not one
+        "decode_follow",
+        [
+            r"\b(?:decode|decipher|decrypt|unscramble|deobfuscate|de-obfuscate|convert)\b[^.\n]{0,60}?\b(?:and|then)\b\s*(?:then\s+)?"
+            r"(?:\w+\s+){0,2}?(?:follow|obey|execute|comply|carry out|perform|act on|do (?:what|as)|respond|answer|reply)\b",
+            r"\b(?:follow|obey|execute|carry out|comply with|act on|answer|respond to|reply to|do what) (?:the |these |its |this )?"
+            r"(?:decoded|encoded|hidden|deciphered|decrypted|obfuscated|secret) (?:message|text|instructions?|request|question|"
+            r"command|prompt|payload|string)s?\b",
+            r"\bafter (?:decoding|deciphering|decrypting|converting)\b[^.\n]{0,40}?\b(?:follow|obey|execute|comply|answer|respond)\b",
         ],
     ),
     (

@@ -61,6 +61,7 @@ _JAILBREAK_WEIGHTS = {
     "detail": 0.4,
     "coercion": 1.8,
     "override": 1.0,
+    "decode_follow": 1.0,
     "meta_defense": -2.5,
 }
 # (family, family, bonus) applied when both are present
@@ -108,6 +109,13 @@ _JAILBREAK_PAIRS = (
     ("refusal_suppression", "persona_setup", 0.6),
 )
 BIAS = {"prompt_injection": -3.2, "jailbreak": -3.2}
+# a harmful request that was encoded (its cues were found only after decoding, or the text is written
+# in leetspeak, which hides some words and not others) is an evasion
+_HARM = frozenset({"harm", "harm_topic"})
+# "decode this and obey it" next to a payload that really decodes: an evasion cue on its own (the
+# score stays below the threshold when the payload is harmless; a harmful or injected payload adds
+# its own cues on top)
+_ENCODED_REQUEST = 1.6
 _OBFUSCATION_WEIGHT = {"prompt_injection": 1.8, "jailbreak": 1.2}
 
 #: Which cue families each detector reads.
@@ -144,6 +152,7 @@ CATEGORIES = {
     "harm": "harmful_request",
     "detail": "harmful_request",
     "coercion": "coercion",
+    "decode_follow": "encoded_request",
     "meta_defense": "defensive_context",
 }
 
@@ -191,11 +200,17 @@ def _score(
             if (first, second) in _NEAR and not _near(hits[first].starts, hits[second].starts):
                 continue
             parts[f"{first}+{second}"] = bonus
-    if found.obfuscation and any(f in hits and weights.get(f, 0) > 1.0 for f in hits):
+    if (found.obfuscation or "leetspeak" in found.decoded) and any(
+        weights.get(f, 0) > 1.0
+        or (detector == "jailbreak" and f in _HARM and (hit.source != "text" or "leetspeak" in found.decoded))
+        for f, hit in hits.items()
+    ):
         parts["obfuscation"] = _OBFUSCATION_WEIGHT[detector]
     elif "mixed_script" in found.obfuscation or "invisible_characters" in found.obfuscation:
         parts["obfuscation"] = 0.8
     if detector == "jailbreak":
+        if "decode_follow" in hits and found.decoded:
+            parts["encoded_request"] = _ENCODED_REQUEST
         if (found.turns >= 3 and found.compliance >= 2) or found.turns >= 6:
             parts["many_shot"] = 2.6 + (1.6 if "harm" in hits or "harm_topic" in hits else 0.0)
         if found.imperatives >= 4:

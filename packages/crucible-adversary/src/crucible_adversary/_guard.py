@@ -186,8 +186,11 @@ class Guard:
                             source=hit.source,
                         )
                     )
-                if "obfuscation" in raw.contributions:
-                    for kind, where in found.obfuscation.items():
+                if "obfuscation" in raw.contributions or "encoded_request" in raw.contributions:
+                    hidden = found.obfuscation if "obfuscation" in raw.contributions else {}
+                    if "encoded_request" in raw.contributions:
+                        hidden = {**found.decoded, **hidden}
+                    for kind, where in hidden.items():
                         findings.append(
                             Finding(
                                 detector=name,

@@ -1,8 +1,9 @@
-"""Model-assisted semantic attacks: paraphrase and back-translation through a :class:`Model`.
+"""Model-assisted semantic attacks: paraphrase, formality change and back-translation through a :class:`Model`.
 
 The model is told to keep every number and option label; the answer is then checked: when a number
 or an option label of the original is missing from the model's rewrite, the rewrite is rejected
-(paraphrase falls back to the offline rules, back-translation keeps the original text) and
+(paraphrase and formality change fall back to their offline rules, back-translation keeps the
+original text) and
 ``params["fallback"]`` says why. ``rate`` is the sampling temperature (0 = the most literal rewrite).
 Back-translation follows Sennrich et al. 2016; the pivot language is an option.
 """
@@ -11,16 +12,23 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from crucible_adversary._rng import Rng
-from crucible_adversary._semantic import rule_paraphrase
+from crucible_adversary._semantic import formality_change, formality_direction, rule_paraphrase
 from crucible_adversary._types import Edit
 
 if TYPE_CHECKING:
     from crucible_core.models import Model
 
-__all__ = ["model_back_translate", "model_paraphrase", "protected_tokens"]
+__all__ = [
+    "MODEL_ATTACKS",
+    "model_back_translate",
+    "model_formality_change",
+    "model_paraphrase",
+    "protected_tokens",
+]
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _OPTION = re.compile(r"(?<![A-Za-z0-9])[(\[]?([A-J])[).:\]](?=\s|$)")
@@ -77,6 +85,31 @@ async def model_paraphrase(
     return perturbed, edits, {"method": "rules", "fallback": reason, "queries": 1}
 
 
+async def model_formality_change(
+    text: str,
+    rate: float,
+    rng: Rng,
+    model: Model,
+    protect_numbers: bool,
+    protect_options: bool,
+    direction: str = "auto",
+) -> Outcome:
+    """Shift the register with ``model`` (``direction`` as in the offline ``formality_change``); fall
+    back to the offline rules when protected tokens change."""
+    target = formality_direction(text, direction)
+    register = "more casual, conversational" if target == "informal" else "more formal, polished"
+    seed = rng.next32()
+    rewrite = await _ask(
+        model, f"Rewrite the following text in a {register} register. {_KEEP}\n\nText:\n{text}", rate, seed
+    )
+    if rewrite and _kept(text, rewrite, protect_numbers, protect_options):
+        edits = [Edit("substitute", 0, text, rewrite)]
+        return rewrite, edits, {"method": "model", "register": target, "queries": 1}
+    perturbed, rule_edits = formality_change(text, rate, rng, protect_numbers, protect_options, target)
+    reason = "empty model output" if not rewrite else "model output changed numbers or option labels"
+    return perturbed, rule_edits, {"method": "rules", "register": target, "fallback": reason, "queries": 1}
+
+
 async def model_back_translate(
     text: str,
     rate: float,
@@ -98,3 +131,12 @@ async def model_back_translate(
         return back, [Edit("substitute", 0, text, back)], {"pivot_text": there, "queries": 2}
     reason = "empty model output" if not back else "model output changed numbers or option labels"
     return text, [], {"pivot_text": there, "fallback": f"{reason}; original kept", "queries": 2}
+
+
+ModelAttack = Callable[..., Awaitable[Outcome]]
+#: The attacks that use a model: back_translate needs one, the others use it when one is given.
+MODEL_ATTACKS: dict[str, ModelAttack] = {
+    "paraphrase": model_paraphrase,
+    "formality_change": model_formality_change,
+    "back_translate": model_back_translate,
+}

@@ -12,9 +12,14 @@ credit_card    13-19 digits, issuer prefix, Luhn checksum (ISO/IEC 7812)   0.95
 iban           country code, 2 check digits, BBAN; mod-97 == 1 (ISO 13616) 0.95
 ssn            US SSN ``AAA-GG-SSSS`` without the never-issued blocks      0.85
 email          local@domain.tld (RFC 5322 dot-atom subset)                 0.65
-phone          international (``+CC``) or grouped national numbers,        0.60 / 0.55
-               7-15 digits (ITU-T E.164 length)
-ip_address     IPv4 (octets <= 255) or IPv6; private ranges lower          0.45 / 0.3
+phone          international: ``+``, country code, digit groups of any     0.60 / 0.55
+               spacing (``+33 1 42 68 53 00``), 7-15 digits (ITU-T E.164);
+               national: 9-15 digits in groups of 2-4; never inside a card
+               or IBAN-shaped run (even one whose checksum fails)
+ip_address     IPv4 (octets <= 255; not after ``version``/``v``/``build``,  0.45 / 0.3
+               not inside a longer dotted run) or IPv6 incl. compressed
+               forms (``2001:db8::1``), validated by :mod:`ipaddress`;
+               private and loopback ranges lower
 url            http(s) URLs                                                0.25
 =============  ==========================================================  ==========
 """
@@ -24,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -63,12 +69,24 @@ _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b
 _SSN = re.compile(r"(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])")
 _EMAIL_LOCAL = re.compile(r"[A-Za-z0-9._%+\-]{1,64}$")
 _EMAIL_DOMAIN = re.compile(r"[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,24}\b")
-_PHONE = re.compile(
-    r"(?<![\w+/.\-])(?:\+\d{1,3}[ .\-]?)?(?:\(\d{1,4}\)[ .\-]?)?\d{2,4}(?:[ .\-]\d{2,4}){1,4}(?![\w/.\-])"
-    r"|(?<![\w+])\+\d{8,15}\b"
+# national numbers: groups of 2-4 digits, optionally an area code in parentheses
+_PHONE = re.compile(r"(?<![\w+/.\-])(?:\(\d{1,4}\)[ .\-]?)?\d{2,4}(?:[ .\-]\d{2,4}){1,4}(?![\w/.\-])")
+# international (ITU-T E.164): "+", a country code, then digit groups separated by space, dash, dot or
+# parentheses ("+33 1 42 68 53 00", "+49 30 901820", "+1 (415) 555-0132", "+14155550132")
+_PHONE_INTL = re.compile(
+    r"(?<![\w+])\+[1-9]\d{0,2}(?:[ .\-]?\(\d{1,4}\)|[ .\-]?\d{1,8}){1,7}(?![\w+])(?![.\-/]\d)"
 )
-_IPV4 = re.compile(r"(?<!\d)(?<!\d\.)(?:\d{1,3}\.){3}\d{1,3}(?!\d)(?!\.\d)")
-_IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{1,4}:){2,7}[0-9A-Fa-f]{1,4}(?![\w:])")
+_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\d)(?!\.\d)")
+# a version number, not an address: "version 1.2.3.4", "v1.2.3.4", "build 10.0.19045.1"
+_VERSION_BEFORE = re.compile(
+    r"(?i)(?:\bv|\bver\.?|\bversions?|\brelease|\brel\.?|\bbuild|\bfirmware|\bfw|\bkernel)[\s:=#]{0,3}$"
+)
+# IPv6 candidates, compressed forms included ("2001:db8::1", "fe80::1ff:fe23:4567:890a",
+# "::ffff:192.0.2.1"); ipaddress.IPv6Address decides which are addresses
+_IPV6 = re.compile(
+    r"(?<![\w:.])(?=[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:)[0-9A-Fa-f:]{2,39}(?:(?<=:)(?:\d{1,3}\.){3}\d{1,3})?"
+    r"(?![\w:])(?!\.\d)"
+)
 _URL = re.compile(r"\bhttps?://[^\s<>\"')\]]+")
 _DIGITS3 = re.compile(r"\d{3}")
 _KEY_MARKERS = (
@@ -92,6 +110,7 @@ _GATE_IBAN = re.compile(r"[A-Z]{2}\d{2}")
 _GATE_SSN = re.compile(r"\d{3}-\d{2}-\d{4}")
 _GATE_PHONE = re.compile(r"[\d(+][\d ().\-]{5,}\d")
 _GATE_IPV4 = re.compile(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d")
+_GATE_INTL = re.compile(r"\+[1-9]")
 _DATE_LIKE = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}$|^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}$")
 
 
@@ -137,14 +156,20 @@ def find_pii(text: str, categories: frozenset[str] | None = None) -> list[PiiMat
             start, end = m.span(1) if m.group(1) else m.span()
             add("api_key", start, end, 0.97)
     has_digits = _DIGITS3.search(text) is not None
+    # spans that a more specific detector has claimed: phone numbers never overlap them, even when
+    # the checksum fails ("GB82 WEST 1234 5698 7654 33" is a mistyped IBAN, not a phone number)
+    claimed: list[tuple[int, int]] = []
     if has_digits:
-        if "credit_card" in want and _GATE_CARD.search(text):
+        if ("credit_card" in want or "phone" in want) and _GATE_CARD.search(text):
             for m in _CARD.finditer(text):
                 if _card_ok(re.sub(r"[ \-]", "", m.group())):
-                    add("credit_card", *m.span(), 0.95)
-        if "iban" in want and _GATE_IBAN.search(text):
+                    claimed.append(m.span())
+                    if "credit_card" in want:
+                        add("credit_card", *m.span(), 0.95)
+        if _GATE_IBAN.search(text):
             for m in _IBAN.finditer(text):
-                if iban_valid(m.group()):
+                claimed.append(m.span())
+                if "iban" in want and iban_valid(m.group()):
                     add("iban", *m.span(), 0.95)
         if "ssn" in want and _GATE_SSN.search(text):
             for m in _SSN.finditer(text):
@@ -157,31 +182,27 @@ def find_pii(text: str, categories: frozenset[str] | None = None) -> list[PiiMat
             if local is not None and domain is not None and not local.group().startswith("."):
                 add("email", local.start(), domain.end(), 0.65)
             at = text.find("@", at + 1)
-    if has_digits:
-        if "phone" in want and _GATE_PHONE.search(text):
-            for m in _PHONE.finditer(text):
-                value = m.group()
-                digits = sum(ch.isdigit() for ch in value)
-                if (
-                    7 <= digits <= 15
-                    and not _DATE_LIKE.match(value)
-                    and (value.startswith("+") or digits >= 9)
-                ):
-                    add("phone", *m.span(), 0.6 if value.startswith("+") else 0.55)
-        if "ip_address" in want and _GATE_IPV4.search(text):
-            for m in _IPV4.finditer(text):
-                try:
-                    ip = ipaddress.IPv4Address(m.group())
-                except ValueError:
-                    continue
-                add("ip_address", *m.span(), 0.3 if ip.is_private or ip.is_loopback else 0.45)
-    if "ip_address" in want and ("::" in text or text.count(":") >= 5):
-        for m in _IPV6.finditer(text):
+    if "phone" in want and (has_digits or "+" in text):  # "+33 1 42 68 53 00" has no run of 3 digits
+        _find_phones(text, claimed, add)
+    if "ip_address" in want and _GATE_IPV4.search(text):  # nor has "10.0.0.1"
+        for m in _IPV4.finditer(text):
+            if _VERSION_BEFORE.search(text, max(0, m.start() - 12), m.start()):
+                continue
             try:
-                ipaddress.IPv6Address(m.group())
+                ip = ipaddress.IPv4Address(m.group())
             except ValueError:
                 continue
-            add("ip_address", *m.span(), 0.45)
+            add("ip_address", *m.span(), 0.3 if ip.is_private or ip.is_loopback else 0.45)
+    if "ip_address" in want and ("::" in text or text.count(":") >= 5):
+        for m in _IPV6.finditer(text):
+            value = m.group()
+            if sum(ch.isdigit() for ch in value) < 1 or sum(ch not in ":." for ch in value) < 4:
+                continue  # "a::b" in C++ code, "::" alone
+            try:
+                ip6 = ipaddress.IPv6Address(value)
+            except ValueError:
+                continue
+            add("ip_address", *m.span(), 0.3 if ip6.is_private or ip6.is_loopback else 0.45)
     if "url" in want and "://" in text:
         for m in _URL.finditer(text):
             value = m.group().rstrip(".,;:!?")
@@ -193,6 +214,28 @@ def find_pii(text: str, categories: frozenset[str] | None = None) -> list[PiiMat
         if all(item.end <= k.start or item.start >= k.end for k in kept):
             kept.append(item)
     return sorted(kept, key=lambda f: f.start)
+
+
+def _find_phones(
+    text: str, claimed: list[tuple[int, int]], add: Callable[[str, int, int, float], None]
+) -> None:
+    """International numbers (``+`` and 7-15 digits in all, ITU-T E.164) and national ones (9-15 digits
+    in groups of 2-4), outside the spans claimed by card and IBAN candidates and not date-like."""
+
+    def free(start: int, end: int) -> bool:
+        return all(end <= s or start >= e for s, e in claimed)
+
+    if _GATE_INTL.search(text):
+        for m in _PHONE_INTL.finditer(text):
+            digits = sum(ch.isdigit() for ch in m.group())
+            if 7 <= digits <= 15 and free(*m.span()):
+                add("phone", *m.span(), 0.6)
+    if _GATE_PHONE.search(text):
+        for m in _PHONE.finditer(text):
+            value = m.group()
+            digits = sum(ch.isdigit() for ch in value)
+            if 9 <= digits <= 15 and not _DATE_LIKE.match(value) and free(*m.span()):
+                add("phone", *m.span(), 0.55)
 
 
 def _partial(match: PiiMatch) -> str:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from crucible_adversary._char import CHAR_ATTACKS
 from crucible_adversary._extract import EXTRACTION_ATTACKS
 from crucible_adversary._inject import INJECTION_ATTACKS, JAILBREAK_ATTACKS
-from crucible_adversary._model_attacks import model_back_translate, model_paraphrase
+from crucible_adversary._model_attacks import MODEL_ATTACKS
 from crucible_adversary._rng import Rng, stable_hash
 from crucible_adversary._semantic import SEMANTIC_ATTACKS
 from crucible_adversary._types import MEANING_PRESERVING, AttackCategory, AttackInfo, AttackResult, Edit
@@ -41,6 +41,7 @@ _SPECIFIC_INTENSITY = {
     "injection_overflow": "filler length, 200 + 3800 * rate characters",
     "injection_delimiter": "1-3 stacked fake delimiters",
     "injection_template": ">= 0.5 adds an override sentence to the hidden payload",
+    "sentence_reorder": "share of context sentences moved from their place (at least two)",
     "jailbreak_roleplay": "number of persona rules (1-6)",
     "jailbreak_context_switch": "number of context-switch sentences (1-3)",
     "jailbreak_encode": "leetspeak density; >= 0.5 adds refusal suppression",
@@ -93,6 +94,7 @@ def _register() -> dict[str, Entry]:
                     intensity=_SPECIFIC_INTENSITY.get(name, _INTENSITY.get(category, "")),
                     default_rate=_DEFAULT_RATE.get(category, 0.5),
                     options=tuple(options),
+                    model_assisted=name in MODEL_ATTACKS,
                 ),
                 fn,
                 options,
@@ -108,6 +110,7 @@ def _register() -> dict[str, Entry]:
             intensity=_INTENSITY["semantic"],
             default_rate=0.3,
             options=("pivot",),
+            model_assisted=True,
         ),
         None,
         {"pivot": "French"},
@@ -253,13 +256,14 @@ async def attack_async(
     protect_options: bool = True,
     **options: Any,
 ) -> AttackResult:
-    """Like :func:`attack`, and runs the model-assisted attacks: ``back_translate`` (needs ``model``)
-    and ``paraphrase`` (uses ``model`` when given, the offline rules otherwise).
+    """Like :func:`attack`, and runs the model-assisted attacks with ``model``: ``back_translate``
+    (needs ``model``), ``paraphrase`` and ``formality_change`` (use ``model`` when given, their offline
+    rules otherwise; ``list_attacks()[i].model_assisted`` says which).
 
     ``params["queries"]`` counts the model calls the attack made.
     """
     entry = get_entry(name)
-    if model is None or name not in ("paraphrase", "back_translate"):
+    if model is None or not entry.info.model_assisted:
         if entry.fn is None:
             raise ValidationError(
                 f"{name} needs a Model: pass model=... (any crucible_core.models.Model, e.g. "
@@ -282,14 +286,9 @@ async def attack_async(
             argument="model",
         )
     rng = Rng(seed ^ entry.salt)
-    if name == "paraphrase":
-        perturbed, edits, extra = await model_paraphrase(
-            text, value, rng, model, protect_numbers, protect_options
-        )
-    else:
-        perturbed, edits, extra = await model_back_translate(
-            text, value, rng, model, protect_numbers, protect_options, **options
-        )
+    perturbed, edits, extra = await MODEL_ATTACKS[name](
+        text, value, rng, model, protect_numbers, protect_options, **options
+    )
     params: dict[str, Any] = {
         "rate": value,
         "seed": seed,

@@ -83,17 +83,26 @@ async def _ask(
 
 
 async def _perturb(
-    spec: AttackSpec | Chain, prompt: str, seed: int, attack_model: Model | None
+    spec: AttackSpec | Chain, prompt: str, seed: int, helper: Model, assist: Model | None
 ) -> AttackResult:
+    """Attack ``prompt``. ``helper`` runs the attacks that need a model; ``assist`` (the caller's
+    ``attack_model``, or None) also runs the ones that merely can use one, as ``Chain.apply_async`` and
+    :func:`attack_async` do when given a model."""
     if isinstance(spec, Chain):
-        return (
-            await spec.apply_async(prompt, seed=seed, model=attack_model)
-            if spec.needs_model
-            else spec.apply(prompt, seed=seed)
-        )
-    if get_entry(spec.name).info.needs_model:
+        if assist is not None and spec.model_assisted:
+            return await spec.apply_async(prompt, seed=seed, model=assist)
+        if spec.needs_model:
+            return await spec.apply_async(prompt, seed=seed, model=helper)
+        return spec.apply(prompt, seed=seed)
+    info = get_entry(spec.name).info
+    if info.needs_model or (assist is not None and info.model_assisted):
         return await attack_async(
-            spec.name, prompt, model=attack_model, rate=spec.rate, seed=seed, **spec.options
+            spec.name,
+            prompt,
+            model=assist if assist is not None else helper,
+            rate=spec.rate,
+            seed=seed,
+            **spec.options,
         )
     return attack(spec.name, prompt, rate=spec.rate, seed=seed, **spec.options)
 
@@ -116,10 +125,12 @@ async def evaluate_robustness(
 
     Every item is asked once clean and once per attack (adaptive :func:`best_of` attacks ask until
     one flips the answer). Item ``i`` under attack ``a`` uses seed ``derive_seed(seed, i, a)``, so a
-    rerun reproduces every perturbed prompt. Model-assisted attacks (``back_translate``) call
-    ``attack_model`` (default: ``model``). A call that raises, or a completion the scorer cannot
-    handle, is recorded as an error on that cell and excluded from the paired statistics of that
-    attack; it never stops the evaluation. ``scorer`` is a :mod:`crucible_core.answers` normaliser
+    rerun reproduces every perturbed prompt. Attacks that need a model (``back_translate``) call
+    ``attack_model`` (default: ``model``); attacks that can use one (``paraphrase``,
+    ``formality_change``: ``AttackInfo.model_assisted``) call ``attack_model`` when it is given and
+    use their offline rules otherwise, so the evaluated model never rewrites its own inputs unasked.
+    A call that raises, or a completion the scorer cannot handle, is recorded as an error on that
+    cell and excluded from the paired statistics of that attack; it never stops the evaluation. ``scorer`` is a :mod:`crucible_core.answers` normaliser
     name (``"multiple_choice"``, ``"number"``, ``"text"``, ...) or ``callable(text, expected) -> bool``.
 
     Per attack (see :class:`AttackMetrics`): accuracy (Wilson), accuracy drop (paired percentile
@@ -174,7 +185,7 @@ async def evaluate_robustness(
                     changed = found.result.changed
                     cells[a][i] = (not found.success, None, changed, found.queries, found.completion)
                     return
-                result = await _perturb(spec, item.prompt, item_seed, helper)
+                result = await _perturb(spec, item.prompt, item_seed, helper, attack_model)
             except Exception as exc:  # an attack that needs a failing model: record, go on
                 cells[a][i] = (None, f"{type(exc).__name__}: {exc}"[:300], False, 0, None)
                 return

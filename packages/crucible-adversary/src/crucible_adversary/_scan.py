@@ -6,23 +6,28 @@ space/joiners, word joiner, BOM, soft hyphen), then Unicode look-alikes (Cyrilli
 ...) mapped to their Latin letters. Matching runs on the lower-cased result.
 
 Decode-and-rescan runs only when a payload-looking run is present: base64 runs (>= 20 characters
-of the base64 alphabet), hex runs (>= 10 bytes, ``\\x41`` escapes too), ROT13 (when named, or when
-the text has almost no English function words but its ROT13 has several), leetspeak (>= 2 tokens
-mixing letters and digits such as ``1gn0r3``) and letter-spaced words (``i g n o r e``). Decoded
-text is scanned again (two levels deep at most) and its hits are reported with the encoding.
+of the base64 alphabet), hex runs (>= 10 bytes, ``\\x41`` escapes too), ROT13 passages (when the
+text names ROT13 or holds two ROT13-encoded function words such as ``gur``/``naq``; the passages are
+found word by word, so a short payload behind an English instruction is decoded on its own, see
+:mod:`crucible_adversary._rot13`), leetspeak (>= 2 tokens mixing letters and digits such as
+``1gn0r3``) and letter-spaced words (``i g n o r e``). Decoded text is scanned again (two levels
+deep at most) and its hits are reported with the encoding. ``Scan.decoded`` records every payload
+that certainly is an encoded message (base64/hex decoding to printable text, a ROT13 passage most of
+whose words decode to English, leetspeak with at least two tokens that decode to common English
+words), whether or not it holds cues.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import codecs
 import re
 import unicodedata
 from dataclasses import dataclass, field
 
 from crucible_adversary._matcher import match_families
 from crucible_adversary._resources import reverse_confusables
+from crucible_adversary._rot13 import ENGLISH, rot13_hint, rot13_segments
 
 __all__ = ["Hit", "Scan", "scan"]
 
@@ -38,27 +43,13 @@ _LEET_TOKEN = re.compile(r"\b(?=[a-z0-9@$]*[a-z])[a-z]*[01345789@$][a-z01345789@
 _LEET = str.maketrans(
     {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g", "@": "a", "$": "s"}
 )
+_LEET_L = str.maketrans(
+    {"0": "o", "1": "l", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g", "@": "a", "$": "s"}
+)
 _SPACED_HINT = re.compile(r"[ .\-_*|][a-z][ .\-_*|]{1,3}[a-z][ .\-_*|]{1,3}[a-z][ .\-_*|]")
 _SPACED = re.compile(r"(?:\b[a-z][ .\-_*|]{1,3}){5,}[a-z]\b")
 _LETTER_GAP = re.compile(r"(?<=[a-z])[.\-_*|]?[ ]?(?=[a-z])|(?<=[a-z])[.\-_*|](?=[a-z])")
 _WORD_GAP = re.compile(r"[ ]{2,}")
-_STOPWORDS = re.compile(
-    r"\b(?:the|and|you|your|to|of|is|are|a|in|that|it|for|all|this|with|be|not|what|me|my|now)\b"
-)
-_COMMON = (
-    " the ",
-    " and ",
-    " you ",
-    " to ",
-    " of ",
-    " is ",
-    " a ",
-    " in ",
-    " it ",
-    " for ",
-    " your ",
-    " this ",
-)
 _LEET_HINT = re.compile(r"[013456789@$](?:(?<=[a-z][013456789@$])|(?=[a-z]))")
 _ROT_NAMED = re.compile(r"\brot-?\s?13\b|\bcaesar\b")
 _TURN = re.compile(
@@ -92,7 +83,10 @@ class Scan:
     """Everything the injection and jailbreak detectors score."""
 
     hits: dict[str, Hit] = field(default_factory=dict)
+    # encodings whose decoded payload added cue hits -> span of the (first) encoded run
     obfuscation: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # encodings of every confidently decoded payload (cues or not) -> span of the first encoded run
+    decoded: dict[str, tuple[int, int]] = field(default_factory=dict)
     turns: int = 0
     compliance: int = 0
     imperatives: int = 0
@@ -173,9 +167,15 @@ def _find(low: str, into: Scan, source: str, span: tuple[int, int] | None) -> No
         )
 
 
-def _payloads(norm: str, low: str) -> list[tuple[str, str, tuple[int, int]]]:
-    """Decoded payloads as (encoding, text, span in the normalised text)."""
-    out: list[tuple[str, str, tuple[int, int]]] = []
+Payload = tuple[str, str, tuple[int, int], bool]  # encoding, decoded text, span, clearly a message
+
+
+def _payloads(norm: str, low: str) -> list[Payload]:
+    """Decoded payloads as (encoding, text, span in the normalised text, confident). A payload is
+    *confident* when it certainly is an encoded message: base64 or hex that decodes to printable text
+    with spaces, a ROT13 passage most of whose words decode to English (see :mod:`._rot13`), or
+    leetspeak with two tokens that decode to common English words."""
+    out: list[Payload] = []
     # base64 and hex payloads are long unbroken tokens: only look inside those (cheap for prose)
     if any(len(token) >= 20 for token in norm.split()):
         for m in _BASE64.finditer(norm):
@@ -183,27 +183,29 @@ def _payloads(norm: str, low: str) -> list[tuple[str, str, tuple[int, int]]]:
                 break
             decoded = _decode_base64(m.group())
             if decoded is not None:
-                out.append(("base64", decoded, m.span()))
+                out.append(("base64", decoded, m.span(), True))
         for m in _HEX.finditer(norm):
             if len(out) >= _MAX_RUNS:
                 break
             decoded = _decode_hex(m.group())
             if decoded is not None:
-                out.append(("hex", decoded, m.span()))
-    spaces = low.count(" ")
-    if spaces >= 3:
-        common = sum(low.count(w) for w in _COMMON)
-        if common <= spaces * 0.06 or _ROT_NAMED.search(low):
-            plain = len(_STOPWORDS.findall(low))
-            rotated = codecs.encode(low, "rot13")
-            if len(_STOPWORDS.findall(rotated)) >= max(3, 2 * plain + 1):
-                out.append(("rot13", rotated, (0, len(low))))
-    if _LEET_HINT.search(low) is not None and len(_LEET_TOKEN.findall(low)) >= 2:
-        out.append(("leetspeak", low.translate(_LEET), (0, len(low))))
+                out.append(("hex", decoded, m.span(), True))
+    named = ("rot" in low or "caesar" in low) and _ROT_NAMED.search(low) is not None
+    if named or rot13_hint(low):
+        for segment in rot13_segments(low, named=named):
+            out.append(("rot13", segment.decoded, (segment.start, segment.end), segment.confident))
+    if _LEET_HINT.search(low) is not None:
+        tokens = _LEET_TOKEN.findall(low)
+        if len(tokens) >= 2:
+            # confident: at least two tokens decode to common English words ("7h15" -> "this")
+            words = sum(1 for t in tokens if t.translate(_LEET) in ENGLISH or t.translate(_LEET_L) in ENGLISH)
+            out.append(("leetspeak", low.translate(_LEET), (0, len(low)), words >= 2))
+            if "1" in low:  # "1" stands for "l" as often as for "i" ("k3y1099er"), but not in "-ing"
+                out.append(("leetspeak", low.replace("1ng", "ing").translate(_LEET_L), (0, len(low)), False))
     for m in _SPACED.finditer(low) if _SPACED_HINT.search(low) else ():
         run = m.group()
         words = run.split() if any(c in run for c in ".-_*|") else _WORD_GAP.split(run)
-        out.append(("letter_spacing", " ".join(_LETTER_GAP.sub("", w) for w in words), m.span()))
+        out.append(("letter_spacing", " ".join(_LETTER_GAP.sub("", w) for w in words), m.span(), False))
         if len(out) >= _MAX_RUNS + 2:
             break
     return out
@@ -234,11 +236,14 @@ def _scan_into(text: str, into: Scan, source: str, span: tuple[int, int] | None,
             into.caps_ratio = len(raw.translate(None, _UPPER_BYTES)) / letters if letters else 0.0
     if depth >= 2:
         return
-    for encoding, decoded, where in _payloads(norm, low):
+    for encoding, decoded, where, confident in _payloads(norm, low):
+        located = span if span is not None else where
+        if confident:
+            into.decoded.setdefault(encoding, located)
         marker = len(into.hits)
-        _scan_into(decoded, into, encoding, span if span is not None else where, depth + 1)
+        _scan_into(decoded, into, encoding, located, depth + 1)
         if len(into.hits) > marker:
-            into.obfuscation[encoding] = span if span is not None else where
+            into.obfuscation[encoding] = located
 
 
 def scan(text: str) -> Scan:

@@ -2,7 +2,8 @@
 
 Every rule is a phrase-level rewrite that contains no digit and no option letter, so numbers and
 answer labels are never touched. ``rate`` is the probability that each applicable rewrite is made
-(at least one is made when any applies). Model-assisted paraphrase and back-translation live in
+(at least one is made when any applies); for ``sentence_reorder`` it is the share of context
+sentences moved. Model-assisted paraphrase and back-translation live in
 :mod:`crucible_adversary._model_attacks`.
 """
 
@@ -14,8 +15,9 @@ from collections.abc import Callable, Sequence
 from crucible_adversary._rng import Rng
 from crucible_adversary._types import Edit
 from crucible_adversary._word import match_case
+from crucible_core.errors import ValidationError
 
-__all__ = ["SEMANTIC_ATTACKS", "rule_paraphrase"]
+__all__ = ["SEMANTIC_ATTACKS", "formality_direction", "rule_paraphrase"]
 
 Outcome = tuple[str, list[Edit]]
 Rule = tuple[re.Pattern[str], tuple[str, ...]]
@@ -175,11 +177,35 @@ _OPTION_LINE = re.compile(r"^\s*[(\[]?[A-Ja-j][).:\]]\s")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'(])")
 
 
+def _derangement(n: int, rate: float, rng: Rng) -> list[int]:
+    """A permutation of ``range(n)`` that moves exactly ``k = max(2, round(rate * n))`` positions (at
+    most ``n``): ``k`` positions are drawn and cycled among themselves by Sattolo's algorithm, whose
+    result is a single cycle, so no chosen position keeps its element. ``k`` never shrinks as ``rate``
+    grows, so a higher intensity never displaces fewer sentences."""
+    k = min(n, max(2, round(rate * n)))
+    chosen = sorted(rng.sample(range(n), k))
+    cycle = list(chosen)
+    for i in range(k - 1, 0, -1):  # Sattolo (1986): j < i, so the result is one k-cycle
+        j = rng.below(i)
+        cycle[i], cycle[j] = cycle[j], cycle[i]
+    order = list(range(n))
+    for slot, source in zip(chosen, cycle, strict=True):
+        order[slot] = source
+    return order
+
+
 def sentence_reorder(
     text: str, rate: float, rng: Rng, protect_numbers: bool, protect_options: bool
 ) -> Outcome:
     """Reorder the context sentences of each paragraph; the last sentence (usually the question) and
-    answer-option lines stay where they are. ``rate`` is the share of adjacent pairs swapped."""
+    answer-option lines stay where they are.
+
+    ``rate`` is the share of a paragraph's ``n`` context sentences that leave their place:
+    ``max(2, round(rate * n))`` of them are drawn and permuted so that none stays put (a random
+    cycle), so any ``rate > 0`` changes a paragraph with two or more context sentences and ``rate=1``
+    moves every one. Each displaced sentence is one ``move`` edit (position of the slot in the input,
+    the sentence that was there, the sentence that took its place).
+    """
     lines = text.split("\n")
     edits: list[Edit] = []
     offset = 0
@@ -194,18 +220,17 @@ def sentence_reorder(
         seps = _SENTENCE_END.findall(line)
         movable = len(parts) - 1  # the final sentence keeps its place
         if movable >= 2 and rate > 0:
-            order = list(range(movable))
-            swaps = max(1, round(rate * (movable - 1)))
-            for _ in range(swaps):
-                i = rng.below(movable - 1)
-                order[i], order[i + 1] = order[i + 1], order[i]
-            if order != list(range(movable)):
-                new_parts = [parts[j] for j in order] + parts[movable:]
-                rebuilt = new_parts[0] + "".join(
-                    sep + part for sep, part in zip(seps, new_parts[1:], strict=True)
-                )
-                edits.append(Edit("move", offset, line, rebuilt))
-                line = rebuilt
+            order = _derangement(movable, rate, rng)
+            new_parts = [parts[j] for j in order] + parts[movable:]
+            rebuilt = new_parts[0] + "".join(
+                sep + part for sep, part in zip(seps, new_parts[1:], strict=True)
+            )
+            position = offset
+            for slot in range(movable):
+                if order[slot] != slot and parts[order[slot]] != parts[slot]:
+                    edits.append(Edit("move", position, parts[slot], parts[order[slot]]))
+                position += len(parts[slot]) + (len(seps[slot]) if slot < len(seps) else 0)
+            line = rebuilt
         out_lines.append(line)
         offset += original_length + 1
     return "\n".join(out_lines), edits
@@ -218,11 +243,24 @@ def formality_change(
 
     ``direction="auto"`` goes informal when the text has more formal markers than casual ones.
     """
-    if direction == "auto":
-        informal = sum(len(p.findall(text)) for p, _ in _FORMAL)
-        formal = sum(len(p.findall(text)) for p, _ in _INFORMAL)
-        direction = "informal" if formal >= informal else "formal"
+    direction = formality_direction(text, direction)
     return _rewrite(text, _INFORMAL if direction == "informal" else _FORMAL, rate, rng)
+
+
+def formality_direction(text: str, direction: str = "auto") -> str:
+    """``"informal"`` or ``"formal"``: ``direction`` itself, or for ``"auto"`` informal when ``text`` has
+    at least as many formal markers (``do not``, ``assist``) as casual ones (``don't``, ``help``)."""
+    if direction in ("informal", "formal"):
+        return direction
+    if direction != "auto":
+        raise ValidationError(
+            f"direction must be 'auto', 'informal' or 'formal'; got {direction!r}",
+            argument="direction",
+            value=repr(direction),
+        )
+    informal = sum(len(p.findall(text)) for p, _ in _FORMAL)
+    formal = sum(len(p.findall(text)) for p, _ in _INFORMAL)
+    return "informal" if formal >= informal else "formal"
 
 
 SEMANTIC_ATTACKS: dict[str, tuple[Callable[..., Outcome], str]] = {

@@ -41,7 +41,10 @@ class AttackInfo(_Record):
     """What :func:`list_attacks` reports about one attack.
 
     ``intensity`` describes what ``rate`` (every attack's intensity parameter, in ``[0, 1]``) controls
-    for this attack; ``default_rate`` is used when ``rate`` is not given.
+    for this attack; ``default_rate`` is used when ``rate`` is not given. ``needs_model``: the attack
+    cannot run without a :class:`~crucible_core.models.Model`; ``model_assisted``: the attack uses a
+    model when one is given (:func:`attack_async`, ``Chain.apply_async``,
+    ``evaluate_robustness(attack_model=...)``) and its offline rules otherwise.
     """
 
     name: str
@@ -52,9 +55,16 @@ class AttackInfo(_Record):
     intensity: str
     default_rate: float
     options: tuple[str, ...] = ()
+    model_assisted: bool = False
 
     def summary(self) -> str:
-        model = " (needs a Model)" if self.needs_model else ""
+        model = (
+            " (needs a Model)"
+            if self.needs_model
+            else " (uses a Model when given)"
+            if self.model_assisted
+            else ""
+        )
         return f"{self.name} [{self.category}]{model}: {self.description}"
 
 
