@@ -65,7 +65,7 @@ def test_condition_means_cis_and_holm_corrected_mcnemar_comparisons() -> None:
         assert comparison.test.startswith("mcnemar") and comparison.n_pairs == 60
         assert comparison.p_value == pytest.approx(p) and comparison.p_adjusted == pytest.approx(p_adj)
         assert comparison.significant == (p_adj < 0.05)
-        assert "Holm-adjusted over 3 comparisons" in comparison.conclusion
+        assert "Holm-adjusted over the report's 3 tests" in comparison.conclusion
     assert analysis.conclusion.startswith("Hypothesis: A beats C.")
     assert "On acc, A scored highest" in analysis.conclusion
     frame = analysis.to_frame()
@@ -149,3 +149,112 @@ def test_analysis_never_raises_and_p_values_are_probabilities(
     analysis = _analyse(rows, ["A", "B", "C"], tests=tests, n_resamples=199)
     for comparison in analysis.comparisons:
         assert 0.0 <= comparison.p_value <= 1.0 and comparison.p_value <= comparison.p_adjusted <= 1.0
+
+
+def test_robustness_with_repeats_uses_the_item_as_the_unit() -> None:
+    # 4 items x 3 repeats, clean vs attacked (hand-computed below)
+    clean = {"i0": [1, 1, 1], "i1": [1, 1, 0], "i2": [1, 0, 0], "i3": [1, 1, 1]}
+    attacked = {"i0": [0, 0, 1], "i1": [1, 0, 0], "i2": [0, 0, 0], "i3": [1, 1, 1]}
+    rows = [
+        _row("m", item, float(s), repeat=r) for item, values in clean.items() for r, s in enumerate(values)
+    ]
+    rows += [
+        _row("m", item, float(s), repeat=r, variant="typo")
+        for item, values in attacked.items()
+        for r, s in enumerate(values)
+    ]
+    [summary] = _analyse(rows, ["m"]).robustness
+    assert (
+        summary.n_pairs == 4 and summary.n_samples == 12 and summary.repeats == 3
+    )  # items, not items x repeats
+    x = [1.0, 2 / 3, 1 / 3, 1.0]  # per-item means
+    y = [1 / 3, 1 / 3, 0.0, 1.0]
+    assert summary.clean_mean == pytest.approx(0.75) and summary.attacked_mean == pytest.approx(5 / 12)
+    assert summary.drop == pytest.approx(1 / 3)
+    direct = cb.compare(x, y, paired=True)
+    assert summary.test == f"{direct.test.test} on per-item means"
+    assert summary.p_value == pytest.approx(direct.p_value) and summary.drop_ci == pytest.approx(direct.ci)
+    # attack success rate: per item, the share of its correct-clean repeats that the attack turned wrong
+    rates = [2 / 3, 1 / 2, 1.0, 0.0]
+    assert summary.success_rate == pytest.approx(np.mean(rates))
+    low, high = cb.eval_mean(rates).ci
+    assert summary.success_rate_ci == pytest.approx((max(0.0, low), min(1.0, high)))
+    assert summary.flipped_to_wrong == 4 and summary.flipped_to_right == 0  # counted over samples
+
+
+def test_pairwise_and_attack_tests_are_one_family() -> None:
+    scores = {"A": _binary(60, 0.85, 1), "B": _binary(60, 0.6, 2)}
+    rows = [_row(c, f"i{i}", s) for c, values in scores.items() for i, s in enumerate(values)]
+    attacked = {"A": [s if i % 4 else 0.0 for i, s in enumerate(scores["A"])],
+                "B": [s if i % 2 else 0.0 for i, s in enumerate(scores["B"])]}  # fmt: skip
+    rows += [
+        _row(c, f"i{i}", s, variant="typo") for c, values in attacked.items() for i, s in enumerate(values)
+    ]
+    analysis = _analyse(rows, ["A", "B"], correction="hochberg")
+    [pair] = analysis.comparisons
+    p_values = [
+        cb.compare(scores["A"], scores["B"], paired=True).p_value,
+        cb.compare(scores["A"], attacked["A"], paired=True).p_value,
+        cb.compare(scores["B"], attacked["B"], paired=True).p_value,
+    ]
+    adjusted = cb.p_adjust(p_values, "hochberg")
+    assert analysis.family_size == 3
+    assert pair.p_adjusted == pytest.approx(adjusted[0])
+    assert [r.p_adjusted for r in analysis.robustness] == pytest.approx(list(adjusted[1:]))
+    assert "Hochberg-adjusted over the report's 3 tests" in pair.conclusion
+
+
+def _continuous(n: int, seed: int, shift: float = 0.0) -> tuple[list[float], list[float]]:
+    rng = np.random.default_rng(seed)
+    a = rng.normal(0.6, 0.15, n).clip(0, 1)
+    b = (a - shift + rng.normal(0, 0.1, n)).clip(0, 1)
+    return a.tolist(), b.tolist()
+
+
+def test_named_tests_report_power_mde_and_power_at_the_minimum_effect() -> None:
+    a, b = _continuous(40, 3, shift=0.05)
+    rows = [_row("A", f"i{i}", s) for i, s in enumerate(a)] + [_row("B", f"i{i}", s) for i, s in enumerate(b)]
+    [t] = _analyse(rows, ["A", "B"], tests="ttest", minimum_effect=0.1).comparisons
+    dz = cb.ttest(a, b, paired=True).effect_size.value  # type: ignore[union-attr]
+    sd = float(np.std(np.subtract(a, b), ddof=1))
+    assert t.test == "ttest[paired]"
+    assert t.power == pytest.approx(cb.power_ttest(n=40, d=abs(dz), kind="paired").power)
+    mde = cb.power_ttest(n=40, d=None, power=0.8, kind="paired")
+    assert (
+        t.minimum_detectable_effect == pytest.approx(mde.effect_size)
+        and t.minimum_detectable_effect_name == "d_z"
+    )
+    at_minimum = cb.power_ttest(n=40, d=0.1 / sd, kind="paired").power
+    assert t.power_at_minimum_effect == pytest.approx(at_minimum)
+    assert f"had {at_minimum:.0%} power to detect the minimum effect of interest (0.1)" in t.conclusion
+
+    [w] = _analyse(rows, ["A", "B"], tests="wilcoxon", minimum_effect=0.1).comparisons
+    assert w.test.startswith("wilcoxon") and w.power is None and w.minimum_detectable_effect is None
+    assert w.power_note is not None and "not available" in w.power_note and "not available" in w.conclusion
+
+    binary = {"A": _binary(80, 0.8, 5), "B": _binary(80, 0.6, 6)}
+    rows = [_row(c, f"i{i}", s) for c, values in binary.items() for i, s in enumerate(values)]
+    for tests in ("mcnemar", "auto"):
+        [m] = _analyse(rows, ["A", "B"], tests=tests, minimum_effect=0.15).comparisons
+        x, y = np.array(binary["A"]), np.array(binary["B"])
+        n10, n01 = int(((x == 1) & (y == 0)).sum()), int(((x == 0) & (y == 1)).sum())
+        assert m.power == pytest.approx(cb.power_mcnemar(n10 / 80, n01 / 80, n=80).power)
+        assert m.minimum_detectable_effect_name == "p10 − p01"
+        psi = max((n10 + n01) / 80, 0.15)
+        expected = cb.power_mcnemar((psi + 0.15) / 2, (psi - 0.15) / 2, n=80).power
+        assert m.power_at_minimum_effect == pytest.approx(expected), tests
+
+
+def test_a_named_test_on_unpaired_data_is_run_as_named() -> None:
+    rng = np.random.default_rng(8)
+    a, b = rng.exponential(0.2, 50).clip(0, 1).tolist(), rng.exponential(0.3, 50).clip(0, 1).tolist()
+    rows = [_row("A", f"i{i}", s) for i, s in enumerate(a)] + [_row("B", f"i{i}", s) for i, s in enumerate(b)]
+    assert cb.compare(a, b, paired=False).test.test.startswith("mann_whitney")  # what "auto" would run
+    [c] = _analyse(rows, ["A", "B"], tests="ttest", paired=False, minimum_effect=0.05).comparisons
+    welch = cb.ttest(a, b)
+    assert c.test == "ttest[welch]" and c.p_value == pytest.approx(welch.p_value) and not c.paired
+    d = welch.effect_size.value  # type: ignore[union-attr]
+    assert c.power == pytest.approx(cb.power_ttest(n=50, d=abs(d), kind="two-sample").power)
+    pooled = float(np.sqrt((np.var(a, ddof=1) + np.var(b, ddof=1)) / 2))
+    expected = cb.power_ttest(n=50, d=0.05 / pooled, kind="two-sample").power
+    assert c.power_at_minimum_effect == pytest.approx(expected)

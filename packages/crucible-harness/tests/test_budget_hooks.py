@@ -17,6 +17,7 @@ from crucible_harness import (
     Condition,
     ConditionInfo,
     Experiment,
+    HookError,
     ModelSpec,
     RunInfo,
     RunResult,
@@ -42,8 +43,7 @@ def _priced(n: int, **fields: Any) -> Experiment:
         ],
         metrics=["gsm8k_answer"],
         limits={"concurrency": 3},
-        outputs=QUIET,
-        **fields,
+        **({"outputs": QUIET} | fields),
     )
 
 
@@ -174,13 +174,73 @@ async def test_a_failing_hook_stops_the_run_and_keeps_what_was_recorded(
         name="bad-hook", dataset={"items": items(8)}, conditions=[Condition("a", fn=answer)],
         hooks={"after_task": explode}, limits={"concurrency": 1}, outputs=QUIET,
     )  # fmt: skip
-    with pytest.raises(ExceptionGroup) as info:
+    with pytest.raises(HookError) as info:
         await arun(exp, output_dir=tmp_path / "run")
-    error = info.value
-    while isinstance(error, BaseExceptionGroup):
-        error = error.exceptions[0]
-    assert str(error) == "hook bug" and any("after_task hook" in note for note in error.__notes__)
+    error = info.value  # one error naming the hook, not an ExceptionGroup from the task groups
+    assert not isinstance(error, BaseExceptionGroup)
+    assert error.details["hook"] == "after_task" and "explode" in error.details["function"]
+    assert "the after_task hook" in error.message and "RuntimeError: hook bug" in error.message
+    assert isinstance(error.__cause__, RuntimeError) and str(error.__cause__) == "hook bug"
+    assert error.details["run_dir"] == str(tmp_path / "run")
     with sqlite3.connect(tmp_path / "run" / "results.sqlite") as conn:
         recorded = conn.execute("SELECT COUNT(*) FROM outcomes").fetchone()[0]
         status = conn.execute("SELECT status FROM run").fetchone()[0]
     assert recorded == 4 and status == "failed"
+
+
+@pytest.mark.anyio
+async def test_after_condition_fires_for_budget_stopped_conditions_and_on_every_resume(
+    tmp_path: Path,
+) -> None:
+    seen: list[tuple[str, str, int, int, str | None]] = []
+
+    def before(condition: Condition, info: ConditionInfo) -> None:
+        seen.append(("before", condition.name, info.finished, info.pending, info.stop_reason))
+
+    def after(condition: Condition, info: ConditionInfo) -> None:
+        seen.append(("after", condition.name, info.finished, info.pending, info.stop_reason))
+
+    budget = {"per_condition_usd": {"paid": 0.01}, "expected_completion_tokens": 8}
+    hooks = {"before_condition": before, "after_condition": after}
+    first = await arun(_priced(30, budget=budget, hooks=hooks), output_dir=tmp_path / "run")
+    free, paid = first.analysis.conditions
+    assert free.pending == 0 and 0 < paid.pending < 30
+    assert [(s[0], s[1]) for s in seen[:2]] == [("before", "free"), ("before", "paid")]
+    assert all(s[0] == "after" for s in seen[2:]) and len(seen) == 4
+    afters = {s[1]: s for s in seen if s[0] == "after"}
+    assert set(afters) == {"free", "paid"}  # the budget-stopped condition gets its after_condition too
+    assert afters["free"][2:] == (30, 0, None)
+    assert afters["paid"][2] == 30 - paid.pending and afters["paid"][3] == paid.pending
+    assert "per_condition_usd['paid']" in (afters["paid"][4] or "")
+
+    # a resume is a new session: every condition's hooks fire again, the finished one with nothing pending
+    seen.clear()
+    more = apply_overrides(_priced(30, budget=budget, hooks=hooks), ["budget.per_condition_usd.paid=100"])
+    second = await arun(more, output_dir=tmp_path / "run", resume=True)
+    assert second.status == "completed"
+    befores = {s[1]: s for s in seen if s[0] == "before"}
+    afters = {s[1]: s for s in seen if s[0] == "after"}
+    assert befores["free"][2:] == (30, 0, None) and afters["free"][2:] == (30, 0, None)
+    assert befores["paid"][3] == paid.pending and afters["paid"][2:] == (30, 0, None)
+
+
+@pytest.mark.anyio
+async def test_budget_warning_is_recorded_and_reported(tmp_path: Path) -> None:
+    budget = {"total_usd": 0.02, "warn_at": 0.5, "expected_completion_tokens": 8}
+    exp = _priced(40, budget=budget, outputs={**QUIET, "formats": ["markdown", "html", "latex"]})
+    result = await arun(exp, output_dir=tmp_path / "run")
+    [warning] = result.budget_warnings
+    assert warning.startswith("budget warning: the spend") and "total_usd=$0.02" in warning
+    with sqlite3.connect(tmp_path / "run" / "results.sqlite") as conn:
+        rows = conn.execute("SELECT session, scope, limit_usd, warn_at FROM budget_warnings").fetchall()
+    assert rows == [(1, "total", 0.02, 0.5)]
+    assert f"| Budget warning | {warning} |" in (tmp_path / "run" / "report.md").read_text()
+    assert "Budget warning" in (tmp_path / "run" / "report.html").read_text()
+    assert "Budget warning" in (tmp_path / "run" / "report.tex").read_text()
+    assert warning in result.summary()
+    # a resume does not warn again about the same budget; one with a larger budget warns at its threshold
+    again = await arun(exp, output_dir=tmp_path / "run", resume=True)
+    assert again.budget_warnings == (warning,)
+    bigger = apply_overrides(exp, ["budget.total_usd=0.03"])
+    third = await arun(bigger, output_dir=tmp_path / "run", resume=True)
+    assert len(third.budget_warnings) == 2 and "total_usd=$0.03" in third.budget_warnings[1]

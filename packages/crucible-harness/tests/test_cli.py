@@ -7,6 +7,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from crucible_harness.cli import app
@@ -89,3 +90,39 @@ def test_budget_stop_exits_1_and_suggests_resume(tmp_path: Path, experiment_file
 def test_commands_are_importable_for_the_framework_cli() -> None:
     names = {command.name for command in app.registered_commands}
     assert names == {"run", "estimate", "report", "list", "show"}
+
+
+def test_messages_name_the_command_as_invoked(tmp_path: Path, experiment_file: Path) -> None:
+    """Mounted in another CLI (crucible-framework's ``crucible``), the resume hint names that command."""
+    import click
+    from click.testing import CliRunner as ClickRunner
+
+    root = click.Group("crucible")
+    root.add_command(typer.main.get_command(app).commands["run"])  # type: ignore[attr-defined]
+    out = tmp_path / "run"
+    args = ["run", str(experiment_file), "--output", str(out), "--quiet", "--set", "budget.total_usd=0.00003",
+            "--set", "budget.expected_completion_tokens=6"]  # fmt: skip
+    stopped = ClickRunner().invoke(root, args)
+    assert stopped.exit_code == 1, stopped.output
+    assert f"resume with: crucible run --resume {out}" in stopped.output
+    assert "crucible-harness" not in stopped.output
+
+
+def test_a_failing_hook_is_a_clean_error_with_the_resume_command(tmp_path: Path) -> None:
+    path = tmp_path / "hooked.py"
+    path.write_text(
+        textwrap.dedent(EXPERIMENT).replace("metrics=[", "hooks={'after_task': boom},\n    metrics=[")
+        .replace("experiment = Experiment(", "def boom(ctx, record):\n    if ctx.item.id == 'q5':\n"
+                 "        raise RuntimeError('the hook is broken')\n\n\nexperiment = Experiment(")
+    )  # fmt: skip
+    out = tmp_path / "run"
+    result = runner.invoke(
+        app, ["run", str(path), "--output", str(out), "--quiet", "--set", "limits.concurrency=1"]
+    )
+    assert result.exit_code == 1, result.output
+    assert (
+        "error (hook): the after_task hook" in result.output
+        and "RuntimeError: the hook is broken" in result.output
+    )
+    assert f"resume with: crucible-harness run --resume {out}" in result.output
+    assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)

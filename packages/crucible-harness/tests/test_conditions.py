@@ -233,3 +233,35 @@ async def test_common_random_numbers_give_conditions_the_same_draws(tmp_path: Pa
     assert shared["first"] == shared["second"]  # same model spec, same seeds: identical answers
     independent = await predictions(False, "independent")
     assert independent["first"] != independent["second"]  # accuracy 0.5 over 40 items: draws differ
+
+
+@pytest.mark.anyio
+async def test_hedging_of_a_function_condition_applies_to_ctx_model(tmp_path: Path) -> None:
+    attempts: Counter[str] = Counter()
+
+    def choose(index: int, body: dict[str, Any] | None) -> str:
+        prompt = str((body or {}).get("messages", [{}])[-1].get("content"))
+        attempts[prompt] += 1
+        return "slow" if attempts[prompt] == 1 else "ok"
+
+    async def ask(item: Item, ctx: TaskContext) -> Any:
+        completion = await ctx.generate()
+        return {
+            "prediction": completion.text,
+            "metadata": {
+                "hedged": completion.raw.get("hedged"),
+                "winner": completion.raw.get("hedge_winner"),
+            },
+        }
+
+    with FakeLLMServer(lambda body: "The answer is 2.", faults=FaultPlan(choose=choose, slow_s=30)) as server:
+        exp = Experiment(
+            name="fn-hedge", dataset={"items": ITEMS[:4]}, outputs=QUIET,
+            conditions=[Condition("fn", fn=ask, model=ModelSpec(name="fake", base_url=server.base_url, api_key="sk-h"),
+                                  hedging=HedgingSpec(strategy="fixed", delay_s=0.05, max_extra=1.0))],
+            limits={"timeout_s": 20, "max_retries": 0},
+        )  # fmt: skip
+        result = await arun(exp, output_dir=tmp_path / "run")
+    assert result.counts["ok"] == 4
+    assert all(r["metadata"] == {"hedged": True, "winner": 1} for r in result.outcomes())
+    assert set(attempts.values()) == {2}  # the slow first request was hedged by a backup

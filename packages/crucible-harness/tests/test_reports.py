@@ -13,6 +13,8 @@ import pytest
 from crucible_core.testing import chromium_browser
 from crucible_datasets import Item
 from crucible_harness import Condition, Experiment, ModelSpec, TaskContext, report, run
+from crucible_harness._reports import escape_tex
+from crucible_harness._results import fmt_p
 
 HOSTILE = "<script>window.__pwned = 1</script>"
 HOSTILE_IMG = '<img src="x" onerror="window.__pwned = 2">'
@@ -130,3 +132,47 @@ def test_reports_without_metrics(tmp_path: Path, items: Callable[[int], list[dic
     assert result.analysis.primary_metric is None and "No metric was recorded" in result.analysis.conclusion
     assert "No metric was recorded" in (tmp_path / "run" / "report.md").read_text()
     assert not (tmp_path / "run" / "figures" / "metric_by_condition.png").exists()
+
+
+def test_robustness_tables_metadata_and_the_test_family_in_every_format(
+    tmp_path: Path, items: Callable[[int], list[dict[str, Any]]]
+) -> None:
+    async def fragile(item: Item, ctx: TaskContext) -> str:
+        # right on clean items, wrong on most perturbed ones
+        return str(item.expected) if ctx.variant == "clean" or int(item.id[1:]) % 3 == 0 else "?"
+
+    async def steady(item: Item, ctx: TaskContext) -> str:
+        return str(item.expected) if int(item.id[1:]) % 4 else "?"
+
+    exp = Experiment(
+        name="family", author="Ada Lovelace", tags=("robustness", "demo_tag"), dataset={"items": items(30)},
+        conditions=[
+            Condition("fragile", fn=fragile, attacks=["homoglyph", "keyboard_typo"], description="breaks easily"),
+            Condition("steady", fn=steady, description="a constant baseline"),
+        ],
+        metrics=["exact_match"],
+        outputs={"formats": ["markdown", "latex", "html", "json"], "progress": "quiet", "figures": False},
+    )  # fmt: skip
+    result = run(exp, output_dir=tmp_path / "run")
+    analysis = result.analysis
+    assert len(analysis.comparisons) == 1 and len(analysis.robustness) == 2 and analysis.family_size == 3
+    assert result.author == "Ada Lovelace" and result.tags == ("robustness", "demo_tag")
+    assert result.condition_descriptions == {"fragile": "breaks easily", "steady": "a constant baseline"}
+
+    markdown = (tmp_path / "run" / "report.md").read_text()
+    family = "across all 3 tests of this report (1 pairwise comparison and 2 attack tests)"
+    assert family in markdown
+    assert "| Author | Ada Lovelace |" in markdown and "| Tags | robustness, demo_tag |" in markdown
+    assert "| fragile | breaks easily |" in markdown
+    tex = (tmp_path / "run" / "report.tex").read_text()
+    assert family in tex and r"Author & Ada Lovelace" in tex and r"robustness, demo\_tag" in tex
+    assert "breaks easily" in tex
+    robustness_tex = tex[tex.index(r"\section*{Robustness}") :]
+    assert r"Test & $p$ & adj.\ $p$ \\" in robustness_tex
+    for attack in analysis.robustness:
+        prefix = f"fragile & {escape_tex(attack.attack)} & "
+        line = next(row for row in robustness_tex.splitlines() if row.startswith(prefix))
+        assert f"& {escape_tex(attack.test)} & " in line
+        assert line.rstrip(" \\").endswith(f"& {escape_tex(fmt_p(attack.p_adjusted))}")
+    html = (tmp_path / "run" / "report.html").read_text()
+    assert family in html and 'id="author">Ada Lovelace' in html and "a constant baseline" in html

@@ -205,3 +205,18 @@ async def test_require_clean_git_refuses_a_dirty_tree(
     with pytest.raises(ValidationError, match="require_clean_git"):
         await arun(strict, output_dir=tmp_path / "dirty", source=str(source))
     assert not (tmp_path / "dirty").exists()
+
+
+@pytest.mark.anyio
+async def test_a_template_that_does_not_fit_the_items_fails_before_anything_is_written(
+    tmp_path: Path, simulated_experiment: Callable[..., Experiment]
+) -> None:
+    model = {"name": "sim", "provider": "simulated", "sleep": False}
+    bad = simulated_experiment(4, conditions=[Condition("m", model=model, prompt="Q: {question}")])
+    with pytest.raises(ValidationError, match=r"\{question\}.*no such input field") as info:
+        await arun(bad, output_dir=tmp_path / "run")
+    assert info.value.details["argument"] == "prompt" and "fix: use one of" in str(info.value)
+    assert not (tmp_path / "run").exists()  # no run directory, no results.sqlite
+    fixed = simulated_experiment(4, conditions=[Condition("m", model=model, prompt="Q: {prompt}")])
+    result = await arun(fixed, output_dir=tmp_path / "run")  # the same directory is free for the fixed run
+    assert result.status == "completed" and result.counts["ok"] == 4

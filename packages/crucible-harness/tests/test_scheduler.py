@@ -15,10 +15,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from crucible_core.errors import RateLimitError, ValidationError
+from crucible_core.errors import NetworkError, RateLimitError, ValidationError
 from crucible_core.testing import FakeLLMServer, FaultPlan
 from crucible_datasets import Item
-from crucible_harness import Condition, Experiment, Limits, ModelSpec, TaskContext, arun
+from crucible_harness import Condition, Experiment, Limits, ModelSpec, Outcome, TaskContext, arun
 from crucible_harness._limits import TokenBucket, backoff_delay, is_retryable, retry_after_of
 
 QUIET = {"formats": [], "figures": False, "progress": "quiet", "telemetry": False}
@@ -233,3 +233,113 @@ async def test_resume_can_retry_dead_letters(
     fixed = await arun(exp, output_dir=tmp_path / "run", resume=True, retry_failed=True)
     assert fixed.counts == {"tasks": 3, "ok": 3, "failed": 0, "blocked": 0, "pending": 0}
     assert fixed.sessions == 3
+
+
+@pytest.fixture
+def buckets(monkeypatch: pytest.MonkeyPatch) -> dict[float, TokenBucket]:
+    """Every TokenBucket the run makes, by its refill rate (requests/s, or tokens/min / 60)."""
+    from crucible_harness import _limits
+
+    made: dict[float, TokenBucket] = {}
+
+    class Recording(TokenBucket):
+        def __init__(self, rate: float, capacity: float) -> None:
+            super().__init__(rate, capacity)
+            made[rate] = self
+
+    monkeypatch.setattr(_limits, "TokenBucket", Recording)
+    return made
+
+
+RPS, TPM = 10_000.0, 600_000_000.0  # high enough never to wait: the tests count, they do not time
+
+
+def _first_attempt(fault: str) -> tuple[Callable[[int, dict[str, Any] | None], str], Counter[str]]:
+    seen: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def choose(index: int, body: dict[str, Any] | None) -> str:
+        prompt = str(((body or {}).get("messages") or [{}])[-1].get("content"))
+        with lock:
+            seen[prompt] += 1
+            return fault if seen[prompt] == 1 else "ok"
+
+    return choose, seen
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("kind", ["ensemble", "retries", "hedged"])
+async def test_rate_limits_are_charged_per_model_request(
+    tmp_path: Path, buckets: dict[float, TokenBucket], kind: str
+) -> None:
+    n = 4
+    choose, _ = _first_attempt({"ensemble": "ok", "retries": "500", "hedged": "slow"}[kind])
+    with FakeLLMServer(lambda body: "The answer is 4.", faults=FaultPlan(choose=choose, slow_s=20)) as server:
+        spec = {"base_url": server.base_url, "api_key": "sk-rate"}
+        if kind == "ensemble":
+            members = [ModelSpec(name=f"m{i}", **spec) for i in range(3)]
+            condition = Condition("c", ensemble={"members": members, "normalizer": "number"}, answer="number")
+        else:
+            hedging = {"strategy": "fixed", "delay_s": 0.05, "max_extra": 1.0} if kind == "hedged" else None
+            condition = Condition("c", model=ModelSpec(name="m", **spec), hedging=hedging, answer="number")
+        exp = Experiment(
+            name="per-request", dataset={"items": [{"id": f"q{i}", "prompt": f"p{i} x y", "expected": "4"}
+                                                   for i in range(n)]},
+            conditions=[condition], metrics=["exact_match"], outputs=QUIET,
+            limits={"requests_per_second": RPS, "tokens_per_minute": TPM, "backoff_base_s": 0.0, "timeout_s": 15},
+        )  # fmt: skip
+        result = await arun(exp, output_dir=tmp_path / "run")
+        requests = server.request_count
+    assert result.counts["ok"] == n
+    assert requests == {"ensemble": 3 * n, "retries": 2 * n, "hedged": 2 * n}[kind]
+    # one requests/s token and one tokens/min charge for every request the server received
+    assert buckets[RPS].acquisitions == requests and buckets[RPS].acquired == requests
+    tokens = buckets[TPM / 60.0]
+    assert tokens.acquisitions == requests
+    estimate = 3 + 256  # "pN x y" is 3 words; no max_tokens, so budget.expected_completion_tokens
+    assert tokens.acquired == requests * estimate
+    if kind == "retries":  # answered requests are settled to their usage; the failed ones keep their estimate
+        used = sum(r["prompt_tokens"] + r["completion_tokens"] for r in result.outcomes())
+        assert tokens.acquired + tokens.adjusted == pytest.approx(used + n * estimate)
+
+
+@pytest.mark.anyio
+async def test_scheduler_charges_function_conditions_per_attempt_including_retries(
+    tmp_path: Path, buckets: dict[float, TokenBucket]
+) -> None:
+    """A function condition without a declared model is charged by the scheduler: one request and the
+    task's token estimate per attempt, settled to the reported usage when the task succeeds."""
+    attempts: Counter[str] = Counter()
+
+    async def flaky(item: Item, ctx: TaskContext) -> Outcome:
+        attempts[item.id] += 1
+        if attempts[item.id] == 1:
+            raise NetworkError("connection reset")
+        return Outcome(prediction="x", prompt_tokens=10, completion_tokens=5)
+
+    exp = Experiment(
+        name="fn-rate", dataset={"items": [f"q{i}" for i in range(5)]},
+        conditions=[Condition("f", fn=flaky, generation={"max_tokens": 20})],
+        limits={"requests_per_second": RPS, "tokens_per_minute": TPM, "backoff_base_s": 0.0}, outputs=QUIET,
+    )  # fmt: skip
+    result = await arun(exp, output_dir=tmp_path / "run")
+    assert result.counts["ok"] == 5 and sum(attempts.values()) == 10
+    assert buckets[RPS].acquisitions == 10
+    tokens = buckets[TPM / 60.0]
+    assert tokens.acquisitions == 10 and tokens.acquired == 10 * 20  # estimate: max_tokens, no prompt
+    assert tokens.adjusted == 5 * (15 - 20)  # each success settled to its 15 tokens
+    assert tokens.acquired + tokens.adjusted == 5 * 15 + 5 * 20  # the failed attempts keep their estimate
+
+
+@pytest.mark.anyio
+async def test_waiting_for_the_rate_limit_does_not_count_toward_the_task_timeout(tmp_path: Path) -> None:
+    # 10 requests/s with 30 tasks in flight: the last requests wait about 2 s for a token, far past the
+    # 0.8 s timeout, yet the model itself answers at once: no task may time out
+    exp = Experiment(
+        name="queue", dataset={"items": [f"q{i}" for i in range(30)]},
+        conditions=[Condition("m", model=ModelSpec(name="sim", provider="simulated", sleep=False))],
+        limits={"concurrency": 30, "requests_per_second": 10, "timeout_s": 0.8, "max_retries": 0},
+        outputs=QUIET,
+    )  # fmt: skip
+    result = await arun(exp, output_dir=tmp_path / "run")
+    assert result.counts["ok"] == 30 and result.counts["failed"] == 0 and result.errors() == []

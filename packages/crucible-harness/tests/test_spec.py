@@ -220,3 +220,72 @@ def test_task_seed_is_pinned() -> None:
     assert task_seed(0, "baseline", "q1", 0) == task_seed(0, "baseline", "q1", 0)
     assert task_seed(0, "baseline", "q1", 0) != task_seed(0, "baseline", "q2", 0)
     assert len({task_seed(0, "c", f"q{i}", r) for i in range(200) for r in range(5)}) == 1000
+
+
+def test_hedging_where_it_would_do_nothing_is_refused_at_declaration() -> None:
+    members = ["a", "b"]
+    with pytest.raises(ValidationError) as info:
+        Condition("fn", fn=echo, hedging={"strategy": "fixed", "delay_s": 0.1})
+    assert info.value.details["argument"] == "Condition.hedging"
+    assert "hedging applies to model= conditions" in str(info.value)
+    with pytest.raises(ValidationError) as info:
+        Condition("vote", ensemble={"members": members, "execution": "parallel"}, hedging={})
+    assert info.value.details["argument"] == "Condition.hedging" and "execution='hedged'" in str(info.value)
+    with pytest.raises(ValidationError, match="execution='hedged'"):
+        Condition("fn-vote", fn=echo, ensemble={"members": members}, hedging={})
+    with pytest.raises(ValidationError, match=r"^Experiment\.conditions\[0\]\.hedging"):
+        Experiment(**_base(conditions=[{"name": "x", "fn": echo, "hedging": {}}]))
+    # where hedging does act, it is accepted
+    assert Condition("m", model="gpt-4o-mini", hedging={}).hedging is not None
+    assert Condition("fm", fn=echo, model="gpt-4o-mini", hedging={}).hedging is not None
+    assert (
+        Condition("h", ensemble={"members": members, "execution": "hedged"}, hedging={}).hedging is not None
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "values"),
+    [
+        ({"ensemble": {"members": ["a", "b"], "voting": "nope"}}, "voting",
+         ["majority", "weighted", "best_confidence", "unanimous"]),
+        ({"ensemble": {"members": ["a", "b"], "execution": "nope"}}, "execution",
+         ["parallel", "sequential", "hedged", "cascade"]),
+        ({"model": {"name": "m", "provider": "nope"}}, "provider", ["openai", "simulated"]),
+        ({"model": {"name": "m", "endpoint": "nope"}}, "endpoint", ["chat", "completions"]),
+    ],
+)  # fmt: skip
+def test_fix_hints_list_every_allowed_value(fields: dict[str, Any], field: str, values: list[str]) -> None:
+    with pytest.raises(ValidationError) as info:
+        Condition("c", **fields)
+    fix = str(info.value).split("fix: ", 1)[1]
+    assert all(repr(value) in fix for value in values), fix
+    assert info.value.details["argument"].endswith(field)
+
+
+def test_every_literal_field_hint_is_derived_from_its_type() -> None:
+    from crucible_harness import _spec
+    from crucible_harness._validation import FIXES, _literal_values
+
+    specs = [_spec.ModelSpec, _spec.HedgingSpec, _spec.EnsembleSpec, _spec.DatasetSpec, _spec.GuardSpec,
+             _spec.Limits, _spec.Budget, _spec.AnalysisSpec, _spec.OutputSpec, _spec.Reproducibility]  # fmt: skip
+    checked = 0
+    for spec in specs:
+        for name, info in spec.model_fields.items():
+            values = _literal_values(info.annotation)
+            if values:
+                checked += 1
+                assert all(repr(v) in FIXES[name] for v in values), (spec.__name__, name, FIXES[name])
+    assert checked >= 9
+    assert all(repr(t) in FIXES["tests"] for t in _spec.TESTS)
+    assert all(repr(c) in FIXES["correction"] for c in _spec.CORRECTIONS)
+
+
+def test_named_tests_that_need_pairs_are_refused_with_unpaired_data() -> None:
+    from crucible_harness import AnalysisSpec
+
+    for test in ("wilcoxon", "sign", "mcnemar"):
+        with pytest.raises(ValidationError) as info:
+            AnalysisSpec(paired=False, tests=test)
+        assert info.value.details["argument"].endswith("tests") and "paired=True" in str(info.value)
+    for test in ("auto", "ttest", "permutation"):
+        assert AnalysisSpec(paired=False, tests=test).tests == test

@@ -18,7 +18,7 @@ from crucible_harness._estimate import ConditionEstimate, RunEstimate, aestimate
 from crucible_harness._experiment import Condition, Experiment, Hooks
 from crucible_harness._finalize import report
 from crucible_harness._fluent import ExperimentBuilder, experiment
-from crucible_harness._hooks import ConditionInfo, RunInfo
+from crucible_harness._hooks import ConditionInfo, HookError, RunInfo
 from crucible_harness._loader import apply_overrides, load_experiment
 from crucible_harness._outcome import Outcome, TaskContext
 from crucible_harness._plan import task_seed
@@ -66,6 +66,7 @@ __all__ = [
     "GenerationSpec",
     "GuardSpec",
     "HedgingSpec",
+    "HookError",
     "Hooks",
     "LatencySummary",
     "Limits",

@@ -7,7 +7,10 @@ latency percentiles (R type 7) and the error rate (Wilson CI).
 
 Pairwise: every pair of conditions (or each against ``analysis.baseline``) on every metric, paired by
 item, through :func:`crucible_bench.compare` (McNemar for 0/1, paired t or Wilcoxon otherwise) or the
-named test; p-values adjusted across all comparisons of the report with :func:`crucible_bench.p_adjust`.
+named test, with power and minimum detectable effects (:mod:`crucible_harness._power`). Robustness: each
+attack on each condition (:mod:`crucible_harness._robustness`). All p-values of the report — every
+pairwise comparison and every attack test — are one family, adjusted together with
+:func:`crucible_bench.p_adjust` (``Analysis.family_size`` tests).
 """
 
 from __future__ import annotations
@@ -23,14 +26,16 @@ import crucible_bench as cb
 from crucible_core.errors import ValidationError
 from crucible_core.stats import quantile, wilson_ci
 from crucible_harness._conclusion import comparison_conclusion, overall_conclusion
+from crucible_harness._power import PowerSummary, power_summary
 from crucible_harness._results import (
     Analysis,
+    AttackSummary,
     ConditionSummary,
     LatencySummary,
     MetricSummary,
     PairwiseComparison,
 )
-from crucible_harness._robustness import robustness
+from crucible_harness._robustness import attack_tests
 from crucible_harness._spec import AnalysisSpec
 
 __all__ = ["analyse", "item_means"]
@@ -147,14 +152,15 @@ def _condition_summary(
 
 
 def _named_test(test: str, x: np.ndarray, y: np.ndarray, spec: AnalysisSpec, seed: int) -> Any:
+    """Run the declared test (AnalysisSpec refuses the paired-only tests with ``paired=False``)."""
     if test == "ttest":
-        return cb.ttest(x, y, paired=True, confidence=spec.confidence)
+        return cb.ttest(x, y, paired=spec.paired, confidence=spec.confidence)
+    if test == "permutation":
+        return cb.permutation_test(x, y, paired=spec.paired, n_resamples=spec.n_resamples, seed=seed)
     if test == "wilcoxon":
         return cb.wilcoxon(x, y, conf_int=True, confidence=spec.confidence)
     if test == "sign":
         return cb.sign_test(x, y, confidence=spec.confidence)
-    if test == "permutation":
-        return cb.permutation_test(x, y, paired=True, n_resamples=spec.n_resamples, seed=seed)
     if not (np.isin(x, (0.0, 1.0)).all() and np.isin(y, (0.0, 1.0)).all()):
         raise ValidationError(
             "tests='mcnemar' needs 0/1 scores with one sample per item", argument="analysis.tests"
@@ -165,11 +171,23 @@ def _named_test(test: str, x: np.ndarray, y: np.ndarray, spec: AnalysisSpec, see
     return cb.mcnemar([[both, b], [c, x.size - both - b - c]], confidence=spec.confidence)
 
 
+def _power_fields(power: PowerSummary) -> dict[str, Any]:
+    return {
+        "power": power.power, "minimum_detectable_effect": power.mde, "minimum_detectable_effect_name": power.mde_name,
+        "power_at_minimum_effect": power.at_minimum, "power_note": power.note,
+    }  # fmt: skip
+
+
 def compare_pair(
     metric: str, a: str, b: str, means_a: Mapping[str, float], means_b: Mapping[str, float], spec: AnalysisSpec,
     seed: int,
 ) -> dict[str, Any] | None:  # fmt: skip
-    """The fields of a :class:`PairwiseComparison` before multiplicity adjustment (None: too few items)."""
+    """The fields of a :class:`PairwiseComparison` before multiplicity adjustment (None: too few items).
+
+    ``tests="auto"`` runs :func:`crucible_bench.compare`; a named test is run as declared (paired or not,
+    as ``analysis.paired`` says). Power, the minimum detectable effect and the power at
+    ``minimum_effect`` come from the matching crucible-bench power function (:mod:`crucible_harness._power`).
+    """
     common = [item for item in means_a if item in means_b]
     dropped = len(set(means_a) ^ set(means_b))
     if spec.paired:
@@ -191,12 +209,17 @@ def compare_pair(
             "statistic": None, "p_value": 1.0,
             "rationale": "both conditions scored identically on every item, so no test is needed (p = 1)",
         }  # fmt: skip
-    if spec.tests == "auto" or not spec.paired:
+    binary = bool(np.isin(x, (0.0, 1.0)).all() and np.isin(y, (0.0, 1.0)).all())
+    if spec.tests == "auto":
         cmp = cb.compare(
             x, y, paired=spec.paired, alpha=spec.alpha, confidence=spec.confidence, labels=(a, b)
         )
         effect = cmp.effect_size
         mde = cmp.minimum_detectable_effect
+        prospective = power_summary(
+            "auto", x, y, paired=spec.paired, binary=cmp.kind == "binary", effect=None, alpha=spec.alpha,
+            minimum=spec.minimum_effect,
+        )  # fmt: skip
         return fields | {
             "estimate": cmp.estimate, "estimate_name": cmp.estimate_name, "ci": cmp.ci, "test": cmp.test.test,
             "statistic": cmp.test.statistic, "p_value": cmp.p_value, "rationale": cmp.rationale,
@@ -207,10 +230,14 @@ def compare_pair(
             "power": None if cmp.power is None else cmp.power.power,
             "minimum_detectable_effect": None if mde is None else mde.effect_size,
             "minimum_detectable_effect_name": None if mde is None else mde.effect_size_name,
+            "power_at_minimum_effect": prospective.at_minimum,
         }  # fmt: skip
     result = _named_test(spec.tests, x, y, spec, seed)
     effect = result.effect_size
-    mde = cb.minimum_detectable_effect(float(x.size), test="ttest", kind="paired", alpha=spec.alpha)
+    power = power_summary(
+        spec.tests, x, y, paired=spec.paired, binary=binary, alpha=spec.alpha, minimum=spec.minimum_effect,
+        effect=None if effect is None else effect.value,
+    )  # fmt: skip
     return fields | {
         "estimate": result.estimate if result.estimate is not None else float(x.mean() - y.mean()),
         "estimate_name": result.estimate_name or "difference in means", "ci": result.ci, "test": result.test,
@@ -220,7 +247,7 @@ def compare_pair(
         "effect_size": None if effect is None else effect.value,
         "effect_size_ci": None if effect is None else effect.ci,
         "effect_interpretation": None if effect is None else effect.interpretation,
-        "minimum_detectable_effect": mde.effect_size, "minimum_detectable_effect_name": mde.effect_size_name,
+        **_power_fields(power),
     }  # fmt: skip
 
 
@@ -289,18 +316,24 @@ def analyse(
                 notes.append(f"{metric}: {a} vs {b} not tested (fewer than 2 items scored in both)")
             else:
                 raw.append(fields)
-    adjusted = cb.p_adjust([f["p_value"] for f in raw], spec.correction) if raw else []  # type: ignore[arg-type]
+    attack_raw = attack_tests(by_condition, primary, spec)
+    p_values = [f["p_value"] for f in raw] + [r["p_value"] for r in attack_raw]
+    family = len(p_values)
+    adjusted = [float(p) for p in cb.p_adjust(p_values, spec.correction)] if family else []  # type: ignore[arg-type]
     comparisons: list[PairwiseComparison] = []
-    for fields, p_adj in zip(raw, adjusted, strict=True):
-        fields["p_adjusted"] = float(p_adj)
+    for fields, p_adj in zip(raw, adjusted[: len(raw)], strict=True):
+        fields["p_adjusted"] = p_adj
         fields["significant"] = bool(p_adj < spec.alpha)
-        fields["conclusion"] = comparison_conclusion(fields, spec, len(raw))
+        fields["conclusion"] = comparison_conclusion(fields, spec, family)
         comparisons.append(PairwiseComparison(**fields))
-    attacks = robustness(by_condition, primary, spec)
+    attacks = tuple(
+        AttackSummary(**r, p_adjusted=p_adj)
+        for r, p_adj in zip(attack_raw, adjusted[len(raw) :], strict=True)
+    )
     return Analysis(
         primary_metric=primary, metrics=tuple(metrics), alpha=spec.alpha, confidence=spec.confidence,
         correction=spec.correction, tests=spec.tests, minimum_effect=spec.minimum_effect, conditions=summaries,
-        comparisons=tuple(comparisons), robustness=attacks,
+        comparisons=tuple(comparisons), robustness=attacks, family_size=family,
         conclusion=overall_conclusion(summaries, comparisons, primary, spec, hypothesis),
         notes=tuple(notes),
     )  # fmt: skip

@@ -42,7 +42,8 @@ def comparison_conclusion(fields: Mapping[str, Any], spec: AnalysisSpec, family:
     ci_text = "" if ci is None else f", {spec.confidence:.0%} CI [{fmt(ci[0])}, {fmt(ci[1])}]"
     correction = _CORRECTION_NAMES.get(spec.correction, spec.correction)
     adjusted = (
-        f"{correction}-adjusted over {family} comparison{'s' if family != 1 else ''} p = {fmt_p(fields['p_adjusted'])}"
+        f"{correction}-adjusted over the report's {family} test{'s' if family != 1 else ''} "
+        f"p = {fmt_p(fields['p_adjusted'])}"
         if spec.correction != "none"
         else "no multiplicity correction"
     )
@@ -67,7 +68,23 @@ def comparison_conclusion(fields: Mapping[str, Any], spec: AnalysisSpec, family:
         f"{a} vs {b} on {metric}: {fmt(fields['mean_a'])} vs {fmt(fields['mean_b'])} over {fields['n_pairs']} "
         f"{'paired items' if fields['paired'] else 'items'}; {fields['estimate_name']} (a − b) = "
         f"{fmt(fields['estimate'])}{ci_text}. {fields['test']}: p = {fmt_p(fields['p_value'])}, {adjusted}: "
-        f"{verdict}{effect}{mde}{_relevance(ci, spec.minimum_effect)}"
+        f"{verdict}{effect}{mde}{_relevance(ci, spec.minimum_effect)}{_power_text(fields, spec.minimum_effect)}"
+    )
+
+
+def _power_text(fields: Mapping[str, Any], minimum: float | None) -> str:
+    """The prospective power at the minimum effect of interest, or why power is not reported."""
+    note = fields.get("power_note")
+    if note:
+        return f" Power: {note}."
+    power = fields.get("power_at_minimum_effect")
+    if minimum is None:
+        return ""
+    if power is None:
+        return f" The power to detect the minimum effect of interest ({minimum:g}) could not be computed."
+    return (
+        f" With {fields['n_pairs']} items the design had {power:.0%} power to detect the minimum effect of "
+        f"interest ({minimum:g})."
     )
 
 

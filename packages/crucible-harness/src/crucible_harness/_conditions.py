@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from crucible_core.models import Completion, GenerationParams, Message, Model, approximate_tokens
+from crucible_core.models import Completion, GenerationParams, Message, Model
 from crucible_datasets import Item
+from crucible_harness._adapters import HEDGE_KEYS, HedgedModel, RateLimitedModel, prompt_tokens
 from crucible_harness._experiment import Condition, Experiment
+from crucible_harness._limits import RateLimits
 from crucible_harness._models import (
     ModelRef,
     build_model,
@@ -24,16 +27,39 @@ from crucible_harness._outcome import Outcome, TaskContext, as_outcome
 from crucible_harness._plan import Plan, Task
 from crucible_harness._spec import GuardSpec, HedgingSpec
 
-__all__ = ["ConditionRuntime", "TaskResult"]
+__all__ = ["ConditionPrompts", "ConditionRuntime", "TaskResult", "condition_prompts"]
 
 TaskResult = tuple[str, Outcome]  # (status "ok" | "blocked", outcome)
-_HEDGE_KEYS = ("hedged", "hedge_attempts", "hedge_winner")
 
 
-def _prompt_tokens(prompt: str | Sequence[Message]) -> int:
-    if isinstance(prompt, str):
-        return approximate_tokens(prompt)
-    return sum(approximate_tokens(m.content) for m in prompt)
+@dataclass(frozen=True, slots=True)
+class ConditionPrompts:
+    """The prompt of every (variant, item id) of a condition with a declared model or ensemble, the
+    expected answer of each prompt text (the key of simulated models) and the perturbed prompt texts."""
+
+    prompts: dict[tuple[str, str], str | list[Message]] = field(default_factory=dict)
+    answers: dict[str, str | None] = field(default_factory=dict)
+    perturbed: frozenset[str] = frozenset()
+
+
+def condition_prompts(condition: Condition, tasks: Sequence[Task]) -> ConditionPrompts:
+    """Build every prompt of ``condition`` once, before the run starts: a template that does not fit the
+    items (``{question}`` on items without that field) raises here, before anything is written."""
+    if condition.model is None and condition.ensemble is None:
+        return ConditionPrompts()
+    prompts: dict[tuple[str, str], str | list[Message]] = {}
+    answers: dict[str, str | None] = {}
+    perturbed: set[str] = set()
+    for task in tasks:
+        key = (task.variant, task.item.id)
+        if key not in prompts:
+            prompt = build_prompt(task.item, condition.prompt, condition.system)
+            prompts[key] = prompt
+            text = prompt_text(prompt)
+            answers.setdefault(text, _expected_text(task.item.expected))
+            if task.variant != "clean":
+                perturbed.add(text)
+    return ConditionPrompts(prompts, answers, frozenset(perturbed))
 
 
 def _make_hedger(spec: HedgingSpec, name: str) -> Any:
@@ -67,6 +93,8 @@ class ConditionRuntime:
         *,
         connections: int,
         trace_store: Any = None,
+        prompts: ConditionPrompts | None = None,
+        limits: RateLimits | None = None,
     ) -> None:
         self.condition = condition
         # crucible_trace.SQLiteStore receiving one chain per ensemble vote (None: not recorded)
@@ -76,46 +104,48 @@ class ConditionRuntime:
         self.experiment = experiment
         self.name = condition.name
         self.is_async_fn = condition.fn is not None and inspect.iscoroutinefunction(condition.fn)
-        tasks = plan.by_condition[condition.name]
-        self.prompts: dict[tuple[str, str], str | list[Message]] = {}
-        answers: dict[str, str | None] = {}
-        perturbed: set[str] = set()
-        if condition.model is not None or condition.ensemble is not None:
-            for task in tasks:
-                key = (task.variant, task.item.id)
-                if key not in self.prompts:
-                    prompt = build_prompt(task.item, condition.prompt, condition.system)
-                    self.prompts[key] = prompt
-                    text = prompt_text(prompt)
-                    answers.setdefault(text, _expected_text(task.item.expected))
-                    if task.variant != "clean":
-                        perturbed.add(text)
-        frozen_perturbed = frozenset(perturbed)
+        if prompts is None:
+            prompts = condition_prompts(condition, plan.by_condition[condition.name])
+        self.prompts = prompts.prompts
+        answers, perturbed = prompts.answers, prompts.perturbed
         seed = experiment.seed
+        self.completion_tokens = (
+            condition.generation.max_tokens or experiment.budget.expected_completion_tokens
+        )
+        limited = limits if limits is not None and limits.active else None
+        # True: every request of this condition's models is charged to the rate limits by the model
+        # itself (RateLimitedModel); a function condition without a declared model is charged by the
+        # scheduler, one request per attempt
+        self.meters_requests = limited is not None and (
+            condition.model is not None or condition.ensemble is not None
+        )
 
         def build(ref: ModelRef) -> Model:
-            return build_model(
-                ref, seed=seed, connections=connections, answer_key=answers.get, perturbed=frozen_perturbed
+            model = build_model(
+                ref, seed=seed, connections=connections, answer_key=answers.get, perturbed=perturbed
             )
+            if limited is not None:
+                return RateLimitedModel(model, limited, completion_tokens=self.completion_tokens)
+            return model
 
         self.model: Model | None = build(condition.model) if condition.model is not None else None
-        self.members: tuple[Model, ...] = ()
-        self.member_refs: tuple[ModelRef, ...] = ()
-        if condition.ensemble is not None:
-            self.member_refs = condition.ensemble.members
-            self.members = tuple(build(ref) for ref in self.member_refs)
         self.hedger = (
             _make_hedger(condition.hedging, f"harness:{condition.name}")
             if condition.hedging is not None and self.model is not None
             else None
         )
+        if self.hedger is not None:
+            assert self.model is not None
+            self.model = HedgedModel(self.model, self.hedger)  # also ctx.model of a function condition
+        self.members: tuple[Model, ...] = ()
+        self.member_refs: tuple[ModelRef, ...] = ()
+        if condition.ensemble is not None:
+            self.member_refs = condition.ensemble.members
+            self.members = tuple(build(ref) for ref in self.member_refs)
         self._member_hedgers: dict[str, Any] = {}
         self.guard, self.check_outputs = _make_guard(condition.guard)
         self._params = condition.generation.params(None)
         self._estimate_cache: dict[tuple[str, str], tuple[float | None, float]] = {}
-        self.completion_tokens = (
-            condition.generation.max_tokens or experiment.budget.expected_completion_tokens
-        )
         refs = (condition.model,) if condition.model is not None else self.member_refs
         self.prices = [price_of(r) for r in refs if r is not None]
 
@@ -135,7 +165,7 @@ class ConditionRuntime:
         prompt = self.prompts.get(key)
         if prompt is None and (self.model is not None or self.members):
             prompt = build_prompt(task.item, self.condition.prompt, self.condition.system)
-        tokens_in = _prompt_tokens(prompt) if prompt is not None else 0
+        tokens_in = prompt_tokens(prompt) if prompt is not None else 0
         calls = max(len(self.prices), 1)
         tokens = float((tokens_in + self.completion_tokens) * calls)
         cost: float | None = None
@@ -204,7 +234,7 @@ class ConditionRuntime:
             prediction = extract_prediction(completion.text, self.condition.answer, task.item)
             outcome = Outcome.from_completion(completion, prediction)
             if self.hedger is not None:
-                outcome.metadata.update({k: completion.raw[k] for k in _HEDGE_KEYS if k in completion.raw})
+                outcome.metadata.update({k: completion.raw[k] for k in HEDGE_KEYS if k in completion.raw})
         else:
             assert ctx.prompt is not None
             outcome = await self._predict(ctx.prompt, ctx.params, task)
@@ -214,13 +244,7 @@ class ConditionRuntime:
     async def _generate(self, prompt: str | Sequence[Message], params: GenerationParams) -> Completion:
         model = self.model
         assert model is not None
-        messages: str | list[Message] = prompt if isinstance(prompt, str) else list(prompt)
-        if self.hedger is None:
-            return await model.generate(messages, params=params)
-        result = await self.hedger.call(lambda: model.generate(messages, params=params))
-        completion: Completion = result.value
-        hedge = {"hedge_attempts": result.attempts, "hedged": result.hedged, "hedge_winner": result.winner}
-        return completion.model_copy(update={"raw": {**completion.raw, **hedge}})
+        return await model.generate(prompt if isinstance(prompt, str) else list(prompt), params=params)
 
     def _member_hedger(self, member: Any) -> Any:
         label = str(member.label)

@@ -45,7 +45,10 @@ class Condition(Spec):
       built from the item with ``prompt`` (a ``str.format`` template over the item's input fields, or a
       callable ``item -> str | messages``) and ``system``; ``answer`` turns the text into the prediction
       (``text`` keeps it; ``number``, ``multiple_choice``, ``boolean``, ``json`` extract it).
-    * ``ensemble``: :class:`EnsembleSpec`; ``hedging``: :class:`HedgingSpec` for the model calls.
+    * ``ensemble``: :class:`EnsembleSpec`; ``hedging``: :class:`HedgingSpec` for the model calls: a
+      ``model`` condition's request (also ``ctx.model`` / ``ctx.generate`` of a ``fn`` condition with a
+      ``model``), or each member call of an ensemble with ``execution="hedged"``. Declared anywhere else
+      it would have no effect, so it is refused.
     * ``attacks``: crucible-adversary attacks; every item is also run perturbed by each (variant = the
       attack's label). ``guard``: a ``Guard`` or :class:`GuardSpec`; blocked items are recorded as
       ``blocked`` with the findings, never dropped.
@@ -149,6 +152,20 @@ class Condition(Spec):
             )  # fmt: skip
         if self.model is not None and self.ensemble is not None:
             raise invalid("ensemble", "declare either model or ensemble, not both", self.ensemble)
+        if self.hedging is not None and self.model is None:
+            if self.ensemble is None:
+                raise invalid(
+                    "hedging", "hedging needs a model to hedge, and this condition declares none", self.hedging,
+                    fix="hedging applies to model= conditions (and to fn= conditions that also declare "
+                    "model=, through ctx.model / ctx.generate); remove it or declare model=...",
+                )  # fmt: skip
+            if self.ensemble.execution != "hedged":
+                raise invalid(
+                    "hedging", f"an ensemble with execution={self.ensemble.execution!r} sends no hedged requests",
+                    self.hedging,
+                    fix="for an ensemble set EnsembleSpec(execution='hedged') to hedge every member call "
+                    "with this HedgingSpec, or remove hedging; hedging= alone applies to model= conditions",
+                )  # fmt: skip
         return self
 
     @property
@@ -166,8 +183,15 @@ class Hooks(Spec):
     """Callables run around the run, each condition and each task (sync or async; all actually called).
 
     ``before_run(info)``, ``after_run(result)``, ``before_condition(condition, info)``,
-    ``after_condition(condition, info)``, ``before_task(ctx)``, ``after_task(ctx, record)``. An exception
-    raised by a hook stops the run (what was recorded stays recorded) and carries a note naming the hook.
+    ``after_condition(condition, info)``, ``before_task(ctx)``, ``after_task(ctx, record)``.
+
+    Every invocation of ``run`` (the first and each resume) is a session, and the run and condition hooks
+    fire once per session: ``before_condition`` for every condition (also one a resume has nothing left
+    to run for: ``info.pending == 0``), ``after_condition`` for every condition whose
+    ``before_condition`` fired, once its tasks are done — finished, or stopped by a budget
+    (``info.stop_reason`` says why). An exception raised by a hook stops the run (what was recorded stays
+    recorded) and reaches the caller as one :class:`~crucible_harness.HookError` naming the hook, with the
+    hook's exception as its ``__cause__``.
     """
 
     if TYPE_CHECKING:  # nested declarations may be given as dicts, lists or strings

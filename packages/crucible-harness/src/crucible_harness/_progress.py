@@ -21,12 +21,19 @@ class Progress:
         self.cost: dict[str, float] = {}
         self.errors: dict[str, int] = {}
 
-    def start(self, conditions: Mapping[str, tuple[int, int]]) -> None:
+    def start(
+        self,
+        conditions: Mapping[str, tuple[int, int]],
+        cost: Mapping[str, float] | None = None,
+        errors: Mapping[str, int] | None = None,
+    ) -> None:
+        """``conditions``: name -> (tasks, finished); ``cost`` and ``errors`` what earlier sessions of a
+        resumed run recorded (the display continues from them instead of starting at $0)."""
         for name, (total, done) in conditions.items():
             self.total[name] = total
             self.done[name] = done
-            self.cost[name] = 0.0
-            self.errors[name] = 0
+            self.cost[name] = float((cost or {}).get(name, 0.0))
+            self.errors[name] = int((errors or {}).get(name, 0))
 
     def advance(self, condition: str, cost: float, failed: bool) -> None:
         self.done[condition] += 1
@@ -42,9 +49,10 @@ class Progress:
 
 
 class RichProgress(Progress):
-    """A rich progress bar per condition with ETA, cost so far and error count, on stderr."""
+    """A rich progress bar per condition with ETA, cost so far and error count, on stderr (or ``console``,
+    a ``rich.console.Console``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, console: Any = None) -> None:
         super().__init__()
         from rich.console import Console
         from rich.progress import (
@@ -56,7 +64,7 @@ class RichProgress(Progress):
         )
         from rich.progress import Progress as RichBars
 
-        self.console = Console(stderr=True)
+        self.console = console if console is not None else Console(stderr=True)
         self._bars = RichBars(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
@@ -72,10 +80,17 @@ class RichProgress(Progress):
         )
         self._ids: dict[str, Any] = {}
 
-    def start(self, conditions: Mapping[str, tuple[int, int]]) -> None:
-        super().start(conditions)
+    def start(
+        self,
+        conditions: Mapping[str, tuple[int, int]],
+        cost: Mapping[str, float] | None = None,
+        errors: Mapping[str, int] | None = None,
+    ) -> None:
+        super().start(conditions, cost, errors)
         for name, (total, done) in conditions.items():
-            self._ids[name] = self._bars.add_task(name, total=total, completed=done, cost=0.0, errors=0)
+            self._ids[name] = self._bars.add_task(
+                name, total=total, completed=done, cost=self.cost[name], errors=self.errors[name]
+            )
         self._bars.start()
 
     def advance(self, condition: str, cost: float, failed: bool) -> None:

@@ -93,6 +93,14 @@ def _environment_text(run_dir: Path) -> str:
     )
 
 
+def _family(a: Any) -> str:
+    comparisons, attacks = len(a.comparisons), len(a.robustness)
+    parts = [f"{comparisons} pairwise comparison{'s' if comparisons != 1 else ''}"]
+    if attacks:
+        parts.append(f"{attacks} attack test{'s' if attacks != 1 else ''}")
+    return " and ".join(parts)
+
+
 def report_context(
     result: RunResult, figures: Mapping[str, Mapping[str, str]] | None = None
 ) -> dict[str, Any]:
@@ -103,7 +111,8 @@ def report_context(
     for c in a.conditions:
         conditions.append(
             {
-                "name": c.name, "ok": c.ok, "failed": c.failed, "blocked": c.blocked,
+                "name": c.name, "description": result.condition_descriptions.get(c.name, ""), "ok": c.ok,
+                "failed": c.failed, "blocked": c.blocked,
                 "metrics": {m: (f"{fmt(s.mean)}{_ci(s.ci)}" if (s := c.metric(m)) else "n/a") for m in a.metrics},
                 "cost": f"{c.cost_usd:.6f}", "tokens": f"{c.prompt_tokens}+{c.completion_tokens}",
                 "latency": "n/a" if c.latency is None
@@ -125,9 +134,11 @@ def report_context(
     ]  # fmt: skip
     robustness = [
         {
-            "condition": r.condition, "attack": r.attack, "n": r.n_pairs, "clean": fmt(r.clean_mean),
+            "condition": r.condition, "attack": r.attack, "n": r.n_pairs, "repeats": r.repeats,
+            "clean": fmt(r.clean_mean),
             "attacked": fmt(r.attacked_mean), "drop": f"{fmt(r.drop)}{_ci(r.drop_ci)}",
-            "asr": f"{fmt(r.success_rate)}{_ci(r.success_rate_ci)}", "test": r.test, "p_adjusted": fmt_p(r.p_adjusted),
+            "asr": f"{fmt(r.success_rate)}{_ci(r.success_rate_ci)}", "test": r.test, "p": fmt_p(r.p_value),
+            "p_adjusted": fmt_p(r.p_adjusted),
         }
         for r in a.robustness
     ]  # fmt: skip
@@ -154,6 +165,9 @@ def report_context(
     return redact(
         {
             "title": result.experiment, "description": result.description, "hypothesis": result.hypothesis,
+            "author": result.author, "tags": ", ".join(result.tags), "version": result.version,
+            "budget_warnings": list(result.budget_warnings),
+            "has_descriptions": any(c["description"] for c in conditions),
             "run": {"run_id": result.run_id, "status": result.status, "stop_reason": result.stop_reason,
                     "dataset": result.dataset, "repeats": result.repeats, "seed": result.seed,
                     "sessions": result.sessions},
@@ -161,7 +175,22 @@ def report_context(
             "metric_columns": list(a.metrics), "conditions": conditions, "comparisons": comparisons,
             "comparison_intro": (
                 f"Paired by item; tests={a.tests}; p-values adjusted with {correction} across all "
-                f"{len(a.comparisons)} comparisons; alpha = {a.alpha:g}."
+                f"{a.family_size} tests of this report ({_family(a)}); alpha = {a.alpha:g}."
+            ),
+            "robustness_intro": (
+                "The item is the unit: n counts paired items"
+                + (
+                    "; with repeats, each item's clean and attacked scores are averaged first and the test and "
+                    "intervals are computed over items"
+                    if any(r.repeats > 1 for r in a.robustness)
+                    else ""
+                )
+                + (
+                    ". No multiplicity correction was applied."
+                    if a.correction == "none"
+                    else f". Adjusted p-values belong to the same {correction} family of {a.family_size} tests as "
+                    "the comparisons."
+                )
             ),
             "robustness": robustness, "blocked": blocked, "dead_letters": list(groups.values()),
             "conclusion": a.conclusion, "notes": list(a.notes), "confidence": f"{a.confidence:.0%}",

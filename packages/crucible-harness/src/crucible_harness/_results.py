@@ -123,7 +123,14 @@ class ConditionSummary(_Result):
 
 
 class PairwiseComparison(_Result):
-    """Condition ``a`` versus ``b`` on one metric, paired by item (``estimate`` is ``a − b``)."""
+    """Condition ``a`` versus ``b`` on one metric, paired by item (``estimate`` is ``a − b``).
+
+    ``power`` is the power at the observed effect, ``minimum_detectable_effect`` the effect (named by
+    ``minimum_detectable_effect_name``) the design detects with 80 % power, and
+    ``power_at_minimum_effect`` the power to detect ``analysis.minimum_effect`` (in metric units) — each
+    from the crucible-bench power function matching the test; ``power_note`` says when none exists.
+    ``p_adjusted`` is adjusted across every test of the report (``Analysis.family_size``).
+    """
 
     metric: str
     condition_a: str
@@ -149,6 +156,8 @@ class PairwiseComparison(_Result):
     power: float | None = None
     minimum_detectable_effect: float | None = None
     minimum_detectable_effect_name: str | None = None
+    power_at_minimum_effect: float | None = None
+    power_note: str | None = None
     rationale: str
     conclusion: str
 
@@ -157,17 +166,26 @@ class PairwiseComparison(_Result):
 
 
 class AttackSummary(_Result):
-    """One attack on one condition: clean vs attacked on the primary metric, paired by (item, repeat).
+    """One attack on one condition: clean vs attacked on the primary metric, paired by item.
 
-    ``drop`` = clean − attacked mean with its CI; ``success_rate`` = #(correct clean, wrong attacked) /
-    #(correct clean) with a Wilson CI (scores >= 0.5 count as correct); ``p_value`` from
-    :func:`crucible_bench.compare` (McNemar for 0/1 scores), adjusted across attacks in ``p_adjusted``.
+    The unit is the item (``n_pairs`` paired items; ``n_samples`` paired (item, repeat) samples). With one
+    sample per item: ``drop`` = clean − attacked mean with the CI of :func:`crucible_bench.compare`
+    (McNemar for 0/1 scores), ``success_rate`` = #(correct clean, wrong attacked) / #(correct clean) with
+    a Wilson CI. With ``repeats`` > 1 the repeats of an item are not independent, so each item's clean
+    and attacked scores are averaged first: ``drop`` and its CI and the test come from
+    :func:`crucible_bench.compare` on the per-item means (``test`` says which, "... on per-item means"),
+    and ``success_rate`` is the mean over items of each item's share of correct-clean repeats turned
+    wrong, with a CLT interval over items (Miller 2024). Scores >= 0.5 count as correct;
+    ``flipped_to_wrong`` / ``flipped_to_right`` count samples. ``p_adjusted`` is adjusted together with
+    every other test of the report (one family).
     """
 
     condition: str
     attack: str
     metric: str
     n_pairs: int
+    n_samples: int
+    repeats: int = 1
     clean_mean: float
     attacked_mean: float
     drop: float
@@ -206,6 +224,8 @@ class Analysis(_Result):
     robustness: tuple[AttackSummary, ...]
     conclusion: str
     notes: tuple[str, ...] = ()
+    # the number of tests adjusted together: every pairwise comparison and every attack test
+    family_size: int = 0
 
     def condition(self, name: str) -> ConditionSummary | None:
         return next((c for c in self.conditions if c.name == name), None)

@@ -18,11 +18,12 @@ from crucible_core.errors import ValidationError
 from crucible_core.ids import new_id
 from crucible_core.logging import get_logger
 from crucible_harness._budget import BudgetGuard
-from crucible_harness._conditions import ConditionRuntime
+from crucible_harness._conditions import ConditionPrompts, ConditionRuntime, condition_prompts
 from crucible_harness._describe import describe_experiment
 from crucible_harness._experiment import Experiment, metric_outputs
 from crucible_harness._finalize import finalize
-from crucible_harness._hooks import RunInfo, call_hooks
+from crucible_harness._hooks import HookError, RunInfo, call_hooks
+from crucible_harness._limits import RateLimits
 from crucible_harness._plan import Plan, build_plan, load_items
 from crucible_harness._progress import make_progress
 from crucible_harness._rundir import (
@@ -116,10 +117,12 @@ async def arun(
             )
     items, dataset_label = await load_items(experiment)
     plan = build_plan(experiment, items, dataset_label)
+    # every prompt is built (so every template checked against the items) before anything is written
+    prompts = {c.name: condition_prompts(c, plan.by_condition[c.name]) for c in experiment.conditions}
     store, run_id = _open_store(experiment, plan, run_dir, resume=resume, source=source, overrides=overrides)
     try:
         return await _run_session(
-            experiment, plan, store, run_id, run_dir, resume, retry_failed, progress, source
+            experiment, plan, prompts, store, run_id, run_dir, resume, retry_failed, progress, source
         )
     finally:
         store.close()
@@ -226,8 +229,8 @@ def _tune_gc() -> tuple[int, int, int]:
 
 
 async def _run_session(
-    experiment: Experiment, plan: Plan, store: ResultsStore, run_id: str, run_dir: Path, resumed: bool,
-    retry_failed: bool, progress_mode: str | None, source: str | None,
+    experiment: Experiment, plan: Plan, prompts: dict[str, ConditionPrompts], store: ResultsStore, run_id: str,
+    run_dir: Path, resumed: bool, retry_failed: bool, progress_mode: str | None, source: str | None,
 ) -> RunResult:  # fmt: skip
     if retry_failed:
         store.forget_failed()
@@ -246,19 +249,33 @@ async def _run_session(
         await call_hooks(experiment.hooks.before_run, "before_run", info)
         connections = experiment.limits.concurrency
         trace_store = _trace_store(experiment, run_dir)
+        rates = RateLimits.of(experiment.limits)
         for condition in experiment.conditions:
             runtimes[condition.name] = ConditionRuntime(
-                experiment, condition, plan, connections=connections, trace_store=trace_store
-            )
+                experiment, condition, plan, connections=connections, trace_store=trace_store,
+                prompts=prompts[condition.name], limits=rates,
+            )  # fmt: skip
         by_status = store.counts_by_condition()
         outcomes_by = {name: sum(counts.values()) for name, counts in by_status.items()}
         failed_by = {name: counts.get("failed", 0) for name, counts in by_status.items()}
-        budget = BudgetGuard(experiment.budget, store.spent(), outcomes_by)
+        spent = store.spent()
+
+        def warn(scope: str, spent_usd: float, limit_usd: float, message: str) -> None:
+            store.record_budget_warning(
+                session=session, scope=scope, spent_usd=spent_usd, limit_usd=limit_usd,
+                warn_at=experiment.budget.warn_at, message=message,
+            )  # fmt: skip
+            progress.note(message)
+
+        warned = [(w["scope"], w["limit_usd"]) for w in store.budget_warnings()]
+        budget = BudgetGuard(experiment.budget, spent, outcomes_by, warned=warned, on_warning=warn)
         scheduler = Scheduler(
             experiment, runtimes, pending, totals, store, run_id=run_id, session=session, budget=budget,
-            progress=progress, failed=failed_by,
+            progress=progress, failed=failed_by, rates=rates,
         )  # fmt: skip
-        progress.start({name: (totals[name], totals[name] - len(pending[name])) for name in totals})
+        progress.start(
+            {name: (totals[name], totals[name] - len(pending[name])) for name in totals}, spent, failed_by
+        )
         thresholds = _tune_gc()
         async with _telemetry(experiment, run_dir, run_id, session):
             with events.experiment_context(run_id=run_id):
@@ -272,6 +289,8 @@ async def _run_session(
             stop_reason = f"{left} task(s) were not started"
     except BaseException as exc:
         stop_reason = f"{type(exc).__name__}: {exc}"[:500]
+        if isinstance(exc, HookError):
+            exc.details["run_dir"] = str(run_dir)
         if isinstance(exc, anyio.get_cancelled_exc_class() | KeyboardInterrupt):
             status, stop_reason = "stopped", "interrupted"
         raise
@@ -287,5 +306,9 @@ async def _run_session(
     if stop_reason:
         _log.warning("run stopped before finishing", run_id=run_id, reason=stop_reason)
     result = await anyio.to_thread.run_sync(functools.partial(finalize, run_dir, experiment.outputs))
-    await call_hooks(experiment.hooks.after_run, "after_run", result)
+    try:
+        await call_hooks(experiment.hooks.after_run, "after_run", result)
+    except HookError as exc:
+        exc.details["run_dir"] = str(run_dir)
+        raise
     return result

@@ -60,6 +60,9 @@ class RunResult(_Result):
     ``status`` is ``completed`` (every task finished), ``stopped`` (the budget or a signal stopped it; see
     ``stop_reason``; resume it to go on) or ``failed`` (an exception; resume it after fixing the cause).
     ``counts`` has ``tasks``, ``ok``, ``failed`` (dead-lettered after retries), ``blocked`` and ``pending``.
+    ``author``, ``tags`` and ``condition_descriptions`` (condition name -> its ``description``) come from
+    the declaration; ``budget_warnings`` are the messages recorded when a budget's spend crossed
+    ``budget.warn_at``.
     """
 
     run_id: str
@@ -67,6 +70,10 @@ class RunResult(_Result):
     version: str
     description: str
     hypothesis: str | None
+    author: str | None = None
+    tags: tuple[str, ...] = ()
+    condition_descriptions: dict[str, str] = Field(default_factory=dict)
+    budget_warnings: tuple[str, ...] = ()
     run_dir: str
     status: str
     stop_reason: str | None
@@ -94,6 +101,7 @@ class RunResult(_Result):
             f"  {counts['tasks']} tasks: {counts['ok']} ok, {counts['failed']} failed, {counts['blocked']} blocked, "
             f"{counts['pending']} pending; cost ${self.cost_usd:.6f}; dataset {self.dataset}",
         ]
+        lines += [f"  {warning}" for warning in self.budget_warnings]
         for cond in self.analysis.conditions:
             metric = cond.metric(self.analysis.primary_metric) if self.analysis.primary_metric else None
             score = ""
@@ -142,6 +150,7 @@ def load_run(run_dir: str | Path, *, reports: Mapping[str, str] | None = None) -
             planned_by[condition] = planned_by.get(condition, 0) + n
         counts = store.counts()
         sessions = len(store.sessions())
+        warnings = tuple(str(w["message"]) for w in store.budget_warnings())
     spec = run["spec"]
     analysis_spec = AnalysisSpec(**spec.get("analysis", {}))
     conditions = [(c["name"], c.get("kind", "function")) for c in spec.get("conditions", [])]
@@ -157,6 +166,8 @@ def load_run(run_dir: str | Path, *, reports: Mapping[str, str] | None = None) -
     return RunResult(
         run_id=run["id"], experiment=run["experiment"], version=str(spec.get("version", "1")),
         description=spec.get("description") or "", hypothesis=spec.get("hypothesis"), run_dir=str(directory),
+        author=spec.get("author"), tags=tuple(spec.get("tags") or ()), budget_warnings=warnings,
+        condition_descriptions={c["name"]: c.get("description") or "" for c in spec.get("conditions", [])},
         status=run["status"], stop_reason=run["stop_reason"], dataset=spec.get("dataset_label", ""),
         seed=int(run["seed"]), repeats=int(spec.get("repeats", 1)),
         created_at=datetime.fromtimestamp(run["created_at"], UTC),

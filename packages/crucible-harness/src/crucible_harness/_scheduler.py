@@ -2,9 +2,19 @@
 
 Each condition gets ``min(per-condition limit, global limit)`` workers that take its pending tasks in
 plan order; a worker holds one slot of the global :class:`anyio.CapacityLimiter` while its task runs
-(retries included). Before a task starts: the stop flag, the budget, the condition's ``Retry-After``
-cooldown, then the requests/s and tokens/min buckets. A finished task is scored and appended to the
-results store at once (one SQLite transaction), then reported to the progress display and hooks.
+(retries included). Before a task starts: the stop flag, the budget and the condition's ``Retry-After``
+cooldown. The requests/s and tokens/min buckets are charged per model request by the condition's
+models themselves (:class:`~crucible_harness._adapters.RateLimitedModel`: ensemble members, hedged
+backups and retries each count); a function condition without a declared model, whose calls the
+harness cannot see, is charged one request (and the task's token estimate) per attempt here. A finished
+task is scored and appended to the results store at once (one SQLite transaction), then reported to
+the progress display and hooks.
+
+Hooks: ``before_condition`` fires for every condition when the session starts (also for a condition
+with nothing left to run on a resume) and ``after_condition`` once its workers are done, whether it
+finished, its budget stopped it (``ConditionInfo.stop_reason``) or the total budget did. A hook that
+raises stops the session and surfaces as one :class:`~crucible_harness.HookError` (not an
+``ExceptionGroup``).
 """
 
 from __future__ import annotations
@@ -23,9 +33,16 @@ from crucible_core.errors import CrucibleError, TimeoutError
 from crucible_core.redaction import redact, redact_text
 from crucible_harness._budget import BudgetGuard
 from crucible_harness._conditions import ConditionRuntime
-from crucible_harness._experiment import Experiment
+from crucible_harness._experiment import Condition, Experiment
 from crucible_harness._hooks import ConditionInfo, call_hooks
-from crucible_harness._limits import Cooldown, TokenBucket, backoff_delay, is_retryable, retry_after_of
+from crucible_harness._limits import (
+    Cooldown,
+    RateLimits,
+    backoff_delay,
+    is_retryable,
+    retry_after_of,
+    task_timeout,
+)
 from crucible_harness._models import clean_text, jsonable
 from crucible_harness._outcome import Outcome
 from crucible_harness._plan import Task
@@ -36,6 +53,26 @@ from crucible_harness._store import FLUSH_INTERVAL_S, ResultsStore
 __all__ = ["TASK_EVENT", "Scheduler"]
 
 TASK_EVENT = "crucible.harness.task.stop"
+
+
+def _leaves(group: BaseExceptionGroup[Any]) -> list[BaseException]:
+    out: list[BaseException] = []
+    for exc in group.exceptions:
+        out.extend(_leaves(exc) if isinstance(exc, BaseExceptionGroup) else [exc])
+    return out
+
+
+def unwrap_group(group: BaseExceptionGroup[Any]) -> BaseException:
+    """The one error a task group raised (the first, noting the others), or the group itself when it holds
+    anything but ordinary exceptions (a cancellation, ``KeyboardInterrupt``)."""
+    leaves = _leaves(group)
+    if not leaves or not all(isinstance(e, Exception) for e in leaves):
+        return group
+    first = leaves[0]
+    if len(leaves) > 1:
+        others = "; ".join(f"{type(e).__name__}: {e}" for e in leaves[1:])
+        first.add_note(f"{len(leaves) - 1} more error(s) at the same time: {others}"[:1000])
+    return first
 
 
 def _error_record(error: BaseException) -> dict[str, Any]:
@@ -70,6 +107,7 @@ class Scheduler:
         budget: BudgetGuard,
         progress: Progress,
         failed: Mapping[str, int],
+        rates: RateLimits | None = None,
     ) -> None:
         self.experiment = experiment
         self.runtimes = runtimes
@@ -89,16 +127,13 @@ class Scheduler:
         limits = experiment.limits
         self.limits = limits
         self.limiter = anyio.CapacityLimiter(limits.concurrency)
-        self.requests = (
-            TokenBucket(limits.requests_per_second, max(1.0, limits.requests_per_second))
-            if limits.requests_per_second
-            else None
-        )
-        self.tokens = (
-            TokenBucket(limits.tokens_per_minute / 60.0, limits.tokens_per_minute)
-            if limits.tokens_per_minute
-            else None
-        )
+        self.rates = rates if rates is not None else RateLimits.of(limits)
+        self.requests = self.rates.requests
+        self.tokens = self.rates.tokens
+        # conditions whose attempts the scheduler charges to the rate limits (see the module docstring)
+        self.charged = {
+            name: self.rates.active and not runtime.meters_requests for name, runtime in runtimes.items()
+        }
         self.cooldowns = {name: Cooldown() for name in runtimes}
         self.metrics = experiment.metrics
         self.store_text = experiment.outputs.store_text
@@ -111,18 +146,32 @@ class Scheduler:
                 outer.start_soon(self._flusher)
                 async with anyio.create_task_group() as group:
                     for condition in self.experiment.conditions:
-                        name = condition.name
-                        if not self.pending[name]:
-                            continue
                         await call_hooks(
-                            self.hooks.before_condition, "before_condition", condition, self.info(name)
+                            self.hooks.before_condition,
+                            "before_condition",
+                            condition,
+                            self.info(condition.name),
                         )
-                        cap = condition.concurrency or self.limits.per_condition or self.limits.concurrency
-                        for _ in range(min(cap, self.limits.concurrency, len(self.pending[name]))):
-                            group.start_soon(self._worker, name)
+                        group.start_soon(self._condition, condition)
                 outer.cancel_scope.cancel()
+        except BaseExceptionGroup as group:
+            error = unwrap_group(group)
+            if error is group:
+                raise
+            raise error from error.__cause__
         finally:
             self.store.flush()
+
+    async def _condition(self, condition: Condition) -> None:
+        """Run one condition's workers, then its ``after_condition`` hooks (however it ended)."""
+        name = condition.name
+        waiting = len(self.pending[name])
+        if waiting:
+            cap = condition.concurrency or self.limits.per_condition or self.limits.concurrency
+            async with anyio.create_task_group() as workers:
+                for _ in range(min(cap, self.limits.concurrency, waiting)):
+                    workers.start_soon(self._worker, name)
+        await call_hooks(self.hooks.after_condition, "after_condition", condition, self.info(name))
 
     async def _flusher(self) -> None:
         """Commit the open batch of outcomes once it is ``FLUSH_INTERVAL_S`` old (see the store)."""
@@ -160,22 +209,18 @@ class Scheduler:
             self.progress.note(f"stopping{'' if scope == 'total' else ' ' + scope}: {reason}")
             return
         await self.cooldowns[task.condition].wait()
-        if self.requests is not None:
-            await self.requests.acquire(1.0)
-        if self.tokens is not None:
-            await self.tokens.acquire(tokens)
         ctx = runtime.context(task, self.run_id)
         if self.first_task_at is None:
             self.first_task_at = time.monotonic()
         self.started_tasks += 1
         await call_hooks(self.hooks.before_task, "before_task", ctx)
         started = time.time()
-        status, outcome, attempts, error, latency = await self._attempts(task, runtime, ctx)
+        status, outcome, attempts, error, latency = await self._attempts(task, runtime, ctx, tokens)
         finished = time.time()
         record = self._record(task, status, outcome, attempts, error, latency, started, finished)
         cost = record["cost_usd"] or 0.0
         self.budget.settle(task.condition, estimate, cost, reserved=refusal is None)
-        if self.tokens is not None and status == "ok":
+        if self.tokens is not None and status == "ok" and self.charged[task.condition]:
             used = (record["prompt_tokens"] or 0) + (record["completion_tokens"] or 0)
             self.tokens.adjust(used - tokens)
         if status == "failed":
@@ -187,13 +232,8 @@ class Scheduler:
             {"item_id": task.item.id, "repeat": task.repeat, "variant": task.variant, "status": status,
              "success": status == "ok"},
         )  # fmt: skip
-        await call_hooks(self.hooks.after_task, "after_task", ctx, record)
         self.remaining[task.condition] -= 1
-        if self.remaining[task.condition] == 0:
-            condition = self.experiment.condition(task.condition)
-            await call_hooks(
-                self.hooks.after_condition, "after_condition", condition, self.info(task.condition)
-            )
+        await call_hooks(self.hooks.after_task, "after_task", ctx, record)
 
     async def _run_once(
         self, task: Task, runtime: ConditionRuntime, ctx: Any, timeout: float | None
@@ -201,8 +241,12 @@ class Scheduler:
         if timeout is None:
             return await runtime.run(task, ctx)
         result: tuple[str, Outcome] | None = None
-        with anyio.move_on_after(timeout):
-            result = await runtime.run(task, ctx)
+        if self.rates.active:  # the timeout stops while a request waits for a rate limit
+            with task_timeout(timeout):
+                result = await runtime.run(task, ctx)
+        else:
+            with anyio.move_on_after(timeout):
+                result = await runtime.run(task, ctx)
         if result is None:
             raise TimeoutError(
                 f"task ({task.condition}, {task.item.id}, repeat {task.repeat}) ran past limits.timeout_s="
@@ -211,15 +255,25 @@ class Scheduler:
             )
         return result
 
+    async def _charge(self, tokens: float) -> None:
+        """One request (and ``tokens`` estimated tokens) of a condition the harness cannot meter."""
+        if self.requests is not None:
+            await self.requests.acquire(1.0)
+        if self.tokens is not None:
+            await self.tokens.acquire(tokens)
+
     async def _attempts(
-        self, task: Task, runtime: ConditionRuntime, ctx: Any
+        self, task: Task, runtime: ConditionRuntime, ctx: Any, tokens: float
     ) -> tuple[str, Outcome | None, int, BaseException | None, float]:
         timeout = self.limits.timeout_s
         attempt = 0
         rng: random.Random | None = None
+        charged = self.charged[task.condition]
         while True:
             attempt += 1
             ctx.attempt = attempt
+            if charged:
+                await self._charge(tokens)
             start = time.monotonic()
             try:
                 status, outcome = await self._run_once(task, runtime, ctx, timeout)
@@ -331,9 +385,10 @@ class Scheduler:
         return "; ".join(self.condition_stops.values()) or None
 
     def info(self, name: str) -> ConditionInfo:
-        """The progress of condition ``name`` (for hooks)."""
-        total = self.totals[name]
+        """The progress of condition ``name`` (for hooks); ``stop_reason`` when tasks are left and a budget
+        stopped it."""
+        total, remaining = self.totals[name], self.remaining[name]
+        stop = (self.condition_stops.get(name) or self.stop_reason) if remaining else None
         return ConditionInfo(
-            name, total, total - self.remaining[name], self.remaining[name], self.budget.spent_by.get(name, 0.0),
-            self.failed[name],
+            name, total, total - remaining, remaining, self.budget.spent_by.get(name, 0.0), self.failed[name], stop,
         )  # fmt: skip

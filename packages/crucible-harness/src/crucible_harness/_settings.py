@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from crucible_harness._validation import Spec, invalid
+from crucible_harness._validation import Spec, invalid, register_choices
 
 __all__ = [
     "CORRECTIONS",
@@ -24,11 +24,20 @@ ReportFormat = Literal["markdown", "latex", "html", "notebook", "json"]
 REPORT_FORMATS: tuple[str, ...] = ("markdown", "latex", "html", "notebook", "json")
 CORRECTIONS = ("holm", "bonferroni", "hochberg", "hommel", "BH", "fdr", "BY", "sidak", "none")
 TESTS = ("auto", "ttest", "wilcoxon", "sign", "mcnemar", "permutation")
+# the named tests that compare independent samples (analysis.paired=False): Welch's t-test and the
+# permutation test of the difference in means; the others only exist for paired data
+UNPAIRED_TESTS = ("auto", "ttest", "permutation")
 _FORMAT_ALIASES = {"md": "markdown", "tex": "latex", "ipynb": "notebook", "jupyter": "notebook"}
 
 
 class Limits(Spec):
     """How hard the run may push: concurrency, rate limits, timeout and retries.
+
+    ``requests_per_second`` and ``tokens_per_minute`` count model requests, as a provider does: every
+    request of a declared model is charged (each ensemble member call, each hedged backup, each retry),
+    with its estimated tokens (prompt words + ``max_tokens`` or ``budget.expected_completion_tokens``)
+    settled to the usage the server reports. A function condition without a declared model is charged one
+    request per attempt. Time spent waiting for a rate limit does not count toward ``timeout_s``.
 
     Retries (only for errors whose ``retryable`` is true: network, timeout, rate limit) wait
     ``uniform(0, min(backoff_max_s, backoff_base_s * 2**(attempt-1)))`` ("full jitter"; Brooker 2015),
@@ -87,10 +96,14 @@ class Budget(Spec):
 class AnalysisSpec(Spec):
     """How conditions are compared (see :mod:`crucible_harness._analysis`).
 
-    ``correction`` is a :func:`crucible_bench.p_adjust` method applied across all comparisons of the
-    report; ``tests="auto"`` lets :func:`crucible_bench.compare` choose (McNemar for paired 0/1 scores,
-    paired t or Wilcoxon otherwise). ``minimum_effect`` (in metric units) is the smallest difference that
-    matters: conclusions say whether the CI rules it in or out. ``baseline`` compares every condition with
+    ``correction`` is a :func:`crucible_bench.p_adjust` method applied once across every test of the
+    report (all pairwise comparisons and all attack tests: one family); ``tests="auto"`` lets
+    :func:`crucible_bench.compare` choose (McNemar for paired 0/1 scores, paired t or Wilcoxon otherwise).
+    A named test is run as named: ``ttest``, ``wilcoxon``, ``sign``, ``mcnemar`` or ``permutation`` with
+    ``paired=True``; with ``paired=False`` only ``ttest`` (Welch) and ``permutation`` exist (the others
+    are refused here). ``minimum_effect`` (in metric units) is the smallest difference that matters:
+    conclusions say whether the CI rules it in or out, and each comparison reports the power its design
+    had to detect it. ``baseline`` compares every condition with
     that one instead of all pairs. ``cluster_by`` names an item field (metadata or input) whose equal
     values form a cluster, giving clustered standard errors (Miller 2024).
     """
@@ -123,6 +136,16 @@ class AnalysisSpec(Spec):
         if value not in TESTS:
             raise invalid("tests", "unknown test", value)
         return value
+
+    @model_validator(mode="after")
+    def _tests_need_pairs(self) -> AnalysisSpec:
+        if not self.paired and self.tests not in UNPAIRED_TESTS:
+            raise invalid(
+                "tests", f"tests={self.tests!r} compares paired items, but paired=False", self.tests,
+                fix="set paired=True, or with paired=False use tests='auto' (Welch or Mann-Whitney, Fisher or "
+                "chi-square), 'ttest' (Welch) or 'permutation'",
+            )  # fmt: skip
+        return self
 
 
 class OutputSpec(Spec):
@@ -175,3 +198,8 @@ class Reproducibility(Spec):
     # Common random numbers: task seeds depend on (item, repeat) only, so every condition built from the
     # same model specs draws the same samples and paired comparisons isolate the conditions' differences.
     common_random_numbers: bool = False
+
+
+register_choices(
+    Limits, Budget, AnalysisSpec, OutputSpec, Reproducibility, correction=CORRECTIONS, tests=TESTS
+)

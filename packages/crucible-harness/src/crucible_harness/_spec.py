@@ -22,7 +22,7 @@ from crucible_harness._settings import (
     OutputSpec,
     Reproducibility,
 )
-from crucible_harness._validation import Spec, invalid
+from crucible_harness._validation import Spec, invalid, register_choices
 
 __all__ = [
     "CORRECTIONS",
@@ -319,3 +319,6 @@ def check_name(value: object, path: str) -> str:
             path, "names use letters, digits, spaces, '_', '.' and '-' (at most 120 characters)", value
         )
     return value
+
+
+register_choices(GenerationSpec, ModelSpec, HedgingSpec, EnsembleSpec, DatasetSpec, GuardSpec)

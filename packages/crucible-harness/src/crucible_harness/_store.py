@@ -11,6 +11,8 @@
   retryable) or ``blocked`` (by the condition's guard).
 * ``errors`` — every failed attempt (retried or not), for auditing retries.
 * ``dead_letters`` — a view of the failed outcomes with their final error.
+* ``budget_warnings`` — each time a budget's spend crossed ``budget.warn_at`` (session, scope, spend,
+  limit, message); created on first use in stores written by older versions.
 
 Outcomes are committed in small batches: a transaction is opened by the first outcome and committed
 after ``FLUSH_ROWS`` outcomes or ``FLUSH_INTERVAL_S`` seconds, whichever comes first (the runner also
@@ -71,6 +73,10 @@ CREATE TABLE IF NOT EXISTS errors (
     error_type TEXT NOT NULL, kind TEXT, retryable INTEGER NOT NULL, message TEXT NOT NULL,
     retry_after REAL, delay_s REAL, at REAL NOT NULL, session INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS budget_warnings (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, session INTEGER NOT NULL, scope TEXT NOT NULL, spent_usd REAL NOT NULL,
+    limit_usd REAL NOT NULL, warn_at REAL NOT NULL, message TEXT NOT NULL, at REAL NOT NULL
+);
 CREATE VIEW IF NOT EXISTS dead_letters AS
     SELECT task_id, condition, item_id, repeat, variant, attempts, error_type, error_kind, error_message,
            finished_at FROM outcomes WHERE status = 'failed';
@@ -84,6 +90,7 @@ _INSERT_OUTCOME = (
     f"INSERT INTO outcomes ({', '.join(OUTCOME_COLUMNS)}) VALUES ({', '.join('?' * len(OUTCOME_COLUMNS))})"
 )
 _JSON_COLUMNS = ("prediction", "scores", "metadata")
+_BUDGET_WARNINGS = _SCHEMA[_SCHEMA.index("CREATE TABLE IF NOT EXISTS budget_warnings") :].split(";", 1)[0]
 
 
 class ResultsStore:
@@ -313,6 +320,31 @@ class ResultsStore:
             ),
         )  # fmt: skip
         self._written()
+
+    def record_budget_warning(
+        self, *, session: int, scope: str, spent_usd: float, limit_usd: float, warn_at: float, message: str
+    ) -> None:
+        """Record that a budget's spend crossed ``warn_at`` (committed at once)."""
+        self.flush()
+        self._conn.execute(_BUDGET_WARNINGS)
+        self._conn.execute(
+            "INSERT INTO budget_warnings (session, scope, spent_usd, limit_usd, warn_at, message, at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (session, scope, spent_usd, limit_usd, warn_at, message, time.time()),
+        )
+
+    def budget_warnings(self) -> list[dict[str, Any]]:
+        """The budget warnings recorded, oldest first (none in a store without the table)."""
+        if (
+            self._conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type='table' AND name='budget_warnings'"
+            ).fetchone()
+            is None
+        ):
+            return []
+        cursor = self._conn.execute("SELECT * FROM budget_warnings ORDER BY id")
+        names = [c[0] for c in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def outcomes(self) -> list[dict[str, Any]]:
         """Every outcome, in plan order, with its JSON columns decoded and the task's seed and item index."""

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import types
+import typing
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import pydantic
 from pydantic import BaseModel, ConfigDict
@@ -11,9 +13,12 @@ from pydantic import BaseModel, ConfigDict
 from crucible_core.errors import ValidationError
 from crucible_core.redaction import redact_text
 
-__all__ = ["Spec", "field_path", "invalid"]
+__all__ = ["Spec", "choices_fix", "field_path", "invalid", "register_choices"]
 
-# What to do about a bad value, by field name (the last part of the field's path).
+# What to do about a bad value, by field name (the last part of the field's path). Fields typed with a
+# ``Literal`` (or a tuple of one) get their hint from the type itself (:func:`register_choices`), and
+# fields checked against a tuple of names from that tuple (:func:`choices_fix`), so no hint can list
+# values that no longer exist or miss new ones.
 FIXES: dict[str, str] = {
     "name": "use a non-empty name of letters, digits, '-', '_', '.' or spaces",
     "conditions": "declare at least one condition with a unique name, e.g. Condition('baseline', fn=...)",
@@ -32,26 +37,58 @@ FIXES: dict[str, str] = {
     "warn_at": "pass a fraction in (0, 1], e.g. 0.8 to warn at 80 % of the budget",
     "alpha": "pass a significance level in (0, 1), e.g. 0.05",
     "confidence": "pass a confidence level in (0, 1), e.g. 0.95",
-    "correction": "use one of holm, bonferroni, hochberg, hommel, BH, fdr, BY, sidak, none",
-    "tests": "use 'auto' or one of ttest, wilcoxon, sign, mcnemar, permutation",
-    "formats": "use any of markdown, latex, html, notebook, json",
     "sample_size": "pass an integer >= 1 no larger than the dataset",
     "items": "pass a list of Item, dicts with 'id'/'input'/'expected', or strings",
     "model": "pass ModelSpec(...), a dict of its fields, a model name string or a Model instance",
     "fn": "pass an async function (item, ctx) -> Outcome, or a registered name / 'module:function'",
     "metrics": "use crucible-datasets metric names (exact_match, f1, gsm8k_answer, multiple_choice, ...), "
     "Metric instances or callables (prediction, item) -> float",
-    "provider": "use 'openai' (any OpenAI-compatible server) or 'simulated'",
     "base_url": "pass a URL starting with http:// or https://, e.g. 'http://127.0.0.1:8000/v1'",
     "attacks": "use attack names from crucible_adversary.list_attacks() or AttackSpec(...)",
     "members": "declare at least two member models",
-    "voting": "use 'majority', 'weighted' or 'unanimous'",
-    "execution": "use 'parallel', 'sequential' or 'cascade'",
     "max_attempts": "pass an integer from 1 to 5",
     "percentile": "pass a percentile in (0, 100), e.g. 95",
     "directory": "pass a directory path, e.g. 'runs'",
-    "progress": "use 'auto', 'rich' or 'quiet'",
 }
+
+
+_DERIVED: set[str] = set()  # the field names whose fix register_choices derived
+
+
+def choices_fix(values: Sequence[str]) -> str:
+    """``use one of 'a', 'b' or 'c'`` for the allowed ``values``."""
+    shown = [repr(v) for v in values]
+    return "use " + (shown[0] if len(shown) == 1 else f"one of {', '.join(shown[:-1])} or {shown[-1]}")
+
+
+def _literal_values(annotation: Any) -> tuple[str, ...] | None:
+    """The values of ``Literal[...]``, ``tuple[Literal[...], ...]`` or ``Literal[...] | None``."""
+    origin = typing.get_origin(annotation)
+    if origin is Literal:
+        return tuple(str(v) for v in typing.get_args(annotation))
+    if origin in (tuple, typing.Union, types.UnionType):
+        for arg in typing.get_args(annotation):
+            found = _literal_values(arg) if arg is not Ellipsis else None
+            if found is not None:
+                return found
+    return None
+
+
+def register_choices(*specs: type[BaseModel], **named: Sequence[str]) -> None:
+    """Derive the fix of every ``Literal``-typed field of ``specs`` (and of each ``name=values``) from the
+    allowed values. Two fields of the same name with different values would share one hint: refused."""
+    found: list[tuple[str, tuple[str, ...]]] = [(name, tuple(values)) for name, values in named.items()]
+    for spec in specs:
+        for name, field in spec.model_fields.items():
+            values = _literal_values(field.annotation)
+            if values is not None:
+                found.append((name, values))
+    for name, values in found:
+        fix = choices_fix(values)
+        if name in _DERIVED and FIXES[name] != fix:
+            raise RuntimeError(f"two declarations call a field {name!r} with different allowed values")
+        FIXES[name] = fix
+        _DERIVED.add(name)
 
 
 def field_path(loc: Sequence[Any]) -> str:

@@ -7,8 +7,10 @@
     crucible-harness list DIR
     crucible-harness show DIR
 
-Exit codes: 0 done, 1 the run stopped before finishing (budget, interrupted; resume it), 2 invalid input
-(the message names the field and the fix). Nothing ever reads standard input.
+Exit codes: 0 done, 1 the run stopped before finishing (budget, interrupted, a hook raised; resume it),
+2 invalid input (the message names the field and the fix). Nothing ever reads standard input. Messages
+name the command as it was invoked (``crucible-harness``, or ``crucible`` when crucible-framework mounts
+these commands).
 """
 
 from __future__ import annotations
@@ -35,6 +37,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _program(ctx: typer.Context) -> str:
+    """The name the user typed for the root command (``crucible-harness``, ``crucible``...)."""
+    return ctx.find_root().info_name or "crucible-harness"
 
 
 def _console(stderr: bool = False) -> Console:
@@ -64,6 +71,7 @@ SetOption = Annotated[
 @app.command("run")
 @_errors
 def run_command(
+    ctx: typer.Context,
     file: Annotated[
         Path, typer.Argument(help="The experiment file (.py or .toml), or a run directory with --resume.")
     ],
@@ -78,6 +86,7 @@ def run_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars (for CI).")] = False,
 ) -> None:
     """Run an experiment (or resume one) and write its results and reports."""
+    from crucible_harness._hooks import HookError
     from crucible_harness._loader import load_experiment
     from crucible_harness._rundir import is_run_dir
     from crucible_harness._runner import run
@@ -95,16 +104,24 @@ def run_command(
         source, output, resume = Path(row["source"]), file, True
         overrides = [*row["spec"].get("source_overrides", []), *overrides]
     experiment = load_experiment(source, overrides)
-    result = run(
-        experiment, output_dir=output, resume=resume, retry_failed=retry_failed,
-        progress="quiet" if quiet else None, source=str(source), overrides=overrides,
-    )  # fmt: skip
+    program = _program(ctx)
+    try:
+        result = run(
+            experiment, output_dir=output, resume=resume, retry_failed=retry_failed,
+            progress="quiet" if quiet else None, source=str(source), overrides=overrides,
+        )  # fmt: skip
+    except HookError as exc:
+        errors = _console(stderr=True)
+        errors.print(f"error (hook): {exc.message}", markup=False)
+        if exc.details.get("run_dir"):
+            errors.print(f"resume with: {program} run --resume {exc.details['run_dir']}", markup=False)
+        raise typer.Exit(1) from None
     console = _console()
     console.print(result.summary(), markup=False)
     for name, path in result.reports.items():
         console.print(f"  {name}: {path}", markup=False)
     if result.status != "completed":
-        console.print(f"resume with: crucible-harness run --resume {result.run_dir}", markup=False)
+        console.print(f"resume with: {program} run --resume {result.run_dir}", markup=False)
         raise typer.Exit(1)
 
 
