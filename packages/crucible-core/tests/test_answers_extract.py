@@ -12,10 +12,12 @@ from crucible_core.answers import (
     NORMALIZERS,
     canonical_json,
     canonical_number,
+    choice_normalizer,
     extract_boolean,
     extract_choice,
     extract_json,
     extract_number,
+    extract_options,
     get_normalizer,
     normalize_text,
     numbers_equal,
@@ -149,6 +151,116 @@ def test_extract_choice_letters_and_errors() -> None:
         extract_choice("A", letters="ABA")
     with pytest.raises(ValidationError, match="choices"):
         extract_choice("A", choices=["a", "b", "c", "d", "e"])
+
+
+NEGATION_CASES = [
+    ("I would say C, not A", "C"),
+    ("I would say C, not A.", "C"),
+    ("Not A, but C.", "C"),
+    ("It isn't A; it's B", "B"),
+    ("D rather than A", "D"),
+    ("B instead of A", "B"),
+    ("Instead of A, pick B", "B"),
+    ("It is not A or B, so C", "C"),
+    ("The answer is not A, it is C", "C"),
+    ("**B**, not **A**", "B"),
+    ("(C), not (A)", "C"),
+    ("I'd go with C, not option A", "C"),
+    ("It cannot be A, so D", "D"),
+    ("A is wrong, B is right.", "B"),
+    ("B is right; A is incorrect.", "B"),
+    ("I would say C or D, not A", "C"),  # the first affirmed choice of a sentence that negates one
+    ("It is A, definitely not B or C", "A"),
+    ("Not A.", None),
+    # unchanged behaviour
+    ("The answer is (B)", "B"),
+    ("B.", "B"),
+    ("**B**", "B"),
+    ("I'm not sure, but I think B", "B"),
+    ("I don't know. A", "A"),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), NEGATION_CASES)
+def test_extract_choice_skips_negated_mentions(text: str, expected: str | None) -> None:
+    assert extract_choice(text) == expected
+
+
+def test_extract_choice_skips_negated_option_texts() -> None:
+    planets = ["Mars", "Jupiter", "Venus", "Earth"]
+    assert extract_choice("Jupiter, not Mars.", choices=planets) == "B"
+    assert extract_choice("It isn't Mars. Jupiter.", choices=planets) == "B"
+    assert extract_choice("Rather than Venus, I pick Earth", choices=planets) == "D"
+    assert extract_choice("Either Mars or Jupiter.", choices=planets) is None
+
+
+OPTION_CASES = [
+    ("Which planet is largest? A) Mars B) Jupiter C) Venus D) Earth", ["Mars", "Jupiter", "Venus", "Earth"]),
+    (
+        "Which planet is largest?\nA. Mars\nB. Jupiter\nC. Venus\nD. Earth\nAnswer:",
+        ["Mars", "Jupiter", "Venus", "Earth"],
+    ),
+    ("Which? (A) Mars (B) Jupiter (C) Venus", ["Mars", "Jupiter", "Venus"]),
+    ("Pick one.\n(a) red\n(b) blue", ["red", "blue"]),
+    ("A: Mars\nB: Jupiter", ["Mars", "Jupiter"]),
+    ("[A] yes [B] no", ["yes", "no"]),
+    ("Largest? A) Mars, B) Jupiter, C) Venus. Answer with the letter.", ["Mars", "Jupiter", "Venus"]),
+    # few-shot: the last list is the question's
+    (
+        "Q: 1+1?\nA) 1\nB) 2\nAnswer: B. Because.\n\nQ: largest?\nA) Mars\nB) Jupiter\nAnswer:",
+        ["Mars", "Jupiter"],
+    ),
+    # an option that ends with a letter and a full stop is not a label
+    ("A. Vitamin A. B. Vitamin C. C. Vitamin D.", ["Vitamin A.", "Vitamin C.", "Vitamin D."]),
+    ("Plan A. Then plan B.", []),
+    ("A) only one", []),
+    ("No options here.", []),
+    ("", []),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), OPTION_CASES)
+def test_extract_options(text: str, expected: list[str]) -> None:
+    options = extract_options(text)
+    assert list(options.values()) == expected
+    assert "".join(options) == "ABCDEFGHIJ"[: len(expected)]
+
+
+def test_extract_options_past_d() -> None:
+    names = ["Mars", "Jupiter", "Venus", "Earth", "Mercury", "Saturn", "Neptune", "Uranus", "Pluto", "Ceres"]
+    text = "Which is ringed?\n" + "\n".join(f"{'ABCDEFGHIJ'[i]}) {n}" for i, n in enumerate(names))
+    assert extract_options(text) == dict(zip("ABCDEFGHIJ", names, strict=True))
+    normalize = choice_normalizer(extract_options(text))
+    assert normalize("Saturn") == "F" and normalize("The answer is (J).") == "J"
+
+
+def test_choice_normalizer_and_get_normalizer_options() -> None:
+    normalize = get_normalizer("multiple_choice", choices=["Mars", "Jupiter", "Venus"])
+    assert normalize("Jupiter") == "B" and normalize("The answer is (C)") == "C"
+    assert normalize("D") is None  # three options: A-C
+    assert choice_normalizer({"A": "Venus", "B": "Mars"})("mars") == "B"
+    assert choice_normalizer(["Mars", "Jupiter"], letters="ABCD")("D") == "D"
+    assert choice_normalizer()("D") == "D" and choice_normalizer()("Jupiter") is None
+    assert get_normalizer("multiple_choice", letters="ABCDEFGHIJ")("I pick H") == "H"
+    assert choice_normalizer(["Mars", "Jupiter"]) is choice_normalizer(["Mars", "Jupiter"])  # cached
+    with pytest.raises(ValidationError, match="multiple_choice"):
+        get_normalizer("number", choices=["1", "2"])
+    with pytest.raises(ValidationError, match="choices"):
+        choice_normalizer("AB")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="single letters"):
+        choice_normalizer({"AB": "x"})
+    with pytest.raises(ValidationError, match="contradicts"):
+        choice_normalizer({"A": "x", "B": "y"}, letters="XY")
+    with pytest.raises(ValidationError, match="choices"):
+        choice_normalizer(["a", "b", "c"], letters="AB")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=300) | st.text(alphabet="ABCDEab().:[] \nxy", max_size=300))
+def test_extract_options_never_raises(text: str) -> None:
+    options = extract_options(text)
+    assert all(len(k) == 1 and k.isupper() and v.strip() for k, v in options.items())
+    assert "".join(options) == "ABCDEFGHIJKLMNOPQRSTUVWXYZ"[: len(options)]
 
 
 BOOLEAN_CASES = [

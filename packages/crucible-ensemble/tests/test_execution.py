@@ -6,6 +6,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import anyio
 import pytest
 
 from crucible_core.errors import ValidationError
@@ -225,3 +226,110 @@ async def test_default_hedgers_are_per_member(fake_llm_server: Server, client: C
         shared,
         shared,
     )
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("confidence", ["auto", "vote_share"])
+@pytest.mark.parametrize(
+    ("voting", "weights"), [("weighted", [1.0, 0.4, 0.4]), ("best_confidence", [1.0] * 3)]
+)
+async def test_sequential_never_stops_on_a_winner_the_rest_can_overturn(
+    fake_llm_server: Server, client: Client, confidence: str, voting: str, weights: list[float]
+) -> None:
+    """Vote-share confidences change as answers arrive: the first answer alone (share 1.0) must not
+    stop a sequential run that the later members overturn (issue 8, audit)."""
+    servers = [fake_llm_server(lambda body, a=a: f"The answer is {a}.") for a in "ABB"]
+    members = [
+        Member(client(s, f"m{i}"), weight=w) for i, (s, w) in enumerate(zip(servers, weights, strict=True))
+    ]
+    answers = {}
+    for execution in ("parallel", "sequential"):
+        ensemble = Ensemble(
+            members,
+            voting=voting,
+            execution=execution,
+            normalizer="multiple_choice",
+            confidence=confidence,  # type: ignore[arg-type]
+        )
+        answers[execution] = await ensemble.predict("Q1")
+    # weighted: A scores 1 x 1/3, B 2 x 0.4 x 2/3 = 0.533; best confidence: B's share 2/3 beats A's 1/3
+    assert answers["parallel"].answer == answers["sequential"].answer == "B"
+    assert answers["sequential"].calls == 3 and not answers["sequential"].stopped_early
+
+
+@pytest.mark.anyio
+async def test_sequential_weighted_still_saves_calls_on_easy_questions(
+    fake_llm_server: Server, client: Client
+) -> None:
+    servers = [fake_llm_server(lambda body: "The answer is B.") for _ in range(5)]
+    models = [client(s, f"m{i}") for i, s in enumerate(servers)]
+    calls = {}
+    for confidence in ("vote_share", "auto"):
+        for voting in ("weighted", "best_confidence", "majority"):
+            ensemble = Ensemble(
+                models,
+                voting=voting,
+                execution="sequential",
+                normalizer="multiple_choice",
+                confidence=confidence,  # type: ignore[arg-type]
+            )
+            for s in servers:
+                s.reset()
+            result = await ensemble.predict("Q1")
+            assert result.answer == "B" and result.calls == sum(s.request_count for s in servers)
+            calls[voting, confidence] = result.calls
+    # shares only: 3 agreeing answers (3 x 3/5) beat the 2 left (2 x 2/5), and share 3/5 > 2/5
+    assert calls["weighted", "vote_share"] == calls["best_confidence", "vote_share"] == 3
+    # when later members may state a confidence of 1.0, weighted needs a fourth answer (4 x 4/5 > 1);
+    # best confidence cannot stop short of a stated 1.0
+    assert calls["weighted", "auto"] == 4 and calls["best_confidence", "auto"] == 5
+    assert calls["majority", "auto"] == calls["majority", "vote_share"] == 3
+
+
+class FinishesEveryRequest:
+    """A model whose requests run to completion even when the caller cancels them (as a provider may
+    finish, and bill, a request whose client went away)."""
+
+    max_retries = 0
+
+    def __init__(self, inner: OpenAICompatibleModel) -> None:
+        self.inner = inner
+        self.name = inner.name
+
+    async def generate(self, prompt: Any, *, params: Any = None) -> Any:
+        with anyio.CancelScope(shield=True):
+            return await self.inner.generate(prompt, params=params)
+
+
+@pytest.mark.anyio
+async def test_hedged_cost_includes_losing_attempts_that_completed(
+    fake_llm_server: Server, client: Client
+) -> None:
+    server = fake_llm_server(lambda body: "The answer is B.", faults=FaultPlan(script=["slow"], slow_s=0.5))
+    one = await client(fake_llm_server(lambda body: "The answer is B."), "m").generate("Q1")
+    assert one.cost_known and one.cost_usd > 0
+    ensemble = Ensemble(
+        [FinishesEveryRequest(client(server, "m"))],  # type: ignore[list-item]
+        execution="hedged",
+        normalizer="multiple_choice",
+        hedger=Hedger(FixedDelay(0.1), max_attempts=2),
+    )
+    result = await ensemble.predict("Q1")
+    # attempt 1 won after the 0.1 s hedge delay; attempt 0 still completed (0.5 s) and is billed
+    assert server.request_count == 2 and result.responses[0].attempts == 2
+    assert result.cost_usd == pytest.approx(2 * one.cost_usd)
+    assert result.responses[0].prompt_tokens == 2 * one.usage.prompt_tokens
+    assert result.responses[0].completion_tokens == 2 * one.usage.completion_tokens
+    # a loser cancelled in flight reports no usage: only the winner is counted
+    plain_server = fake_llm_server(
+        lambda body: "The answer is B.", faults=FaultPlan(script=["slow"], slow_s=3.0)
+    )
+    plain = Ensemble(
+        [client(plain_server, "m")],
+        execution="hedged",
+        normalizer="multiple_choice",
+        hedger=Hedger(FixedDelay(0.1), max_attempts=2),
+    )
+    cancelled = await plain.predict("Q1")
+    assert plain_server.request_count == 2 and cancelled.responses[0].attempts == 2
+    assert cancelled.cost_usd == pytest.approx(one.cost_usd)

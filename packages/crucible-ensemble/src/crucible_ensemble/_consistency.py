@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
+from crucible_core.answers import Choices
 from crucible_core.errors import ValidationError
 from crucible_core.models import GenerationParams, Message, Model
 from crucible_ensemble._config import VotingLike
@@ -30,6 +31,7 @@ async def self_consistency(
     min_responses: int = 1,
     timeout: float | None = 60.0,
     logprobs: bool = False,
+    choices: Choices | None = None,
 ) -> PredictionResult:
     """Sample ``model`` ``n`` times at ``temperature`` and vote over the normalised answers.
 
@@ -40,7 +42,8 @@ async def self_consistency(
     sampling settings. The samples are members ``<name>#1`` ... ``<name>#n`` of an :class:`Ensemble`,
     so the result has the same fields (``consensus`` is the share of samples that agree). With
     ``execution="sequential"`` sampling stops as soon as the remaining samples cannot change the
-    majority (adaptive-consistency; Aggarwal et al. 2023).
+    majority (adaptive-consistency; Aggarwal et al. 2023). With ``normalizer="multiple_choice"`` the
+    options are read from the prompt, or given as ``choices`` (see :meth:`Ensemble.predict`).
 
         >>> result = await self_consistency(model, "What is 17 * 3?", n=10)    # doctest: +SKIP
         >>> result.answer, result.consensus                                      # doctest: +SKIP
@@ -79,4 +82,4 @@ async def self_consistency(
         logprobs=logprobs,
         name="self-consistency",
     )
-    return await ensemble.predict(prompt)
+    return await ensemble.predict(prompt, choices=choices)

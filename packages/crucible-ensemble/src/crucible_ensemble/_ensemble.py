@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import inspect
 import math
+import string
 import time
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from typing import Any, Literal
 
+from crucible_core.answers import Choices, choice_normalizer, extract_options
 from crucible_core.errors import ValidationError
 from crucible_core.ids import new_id
 from crucible_core.models import GenerationParams, Message, Model
@@ -57,7 +59,9 @@ class Ensemble:
     ``min_consensus`` is reached), ``hedged`` (parallel, each call through a crucible-hedging
     ``Hedger``; members need ``max_retries=0``), ``cascade`` (cheapest first — by ``Member.cost`` when
     given, else list order — stopping once the winner's confidence is at least ``cascade_threshold``).
-    ``normalizer``: a crucible-core normaliser name or a callable ``text -> answer | None``.
+    ``normalizer``: a crucible-core normaliser name or a callable ``text -> answer | None``;
+    ``multiple_choice`` reads the options from each prompt (or ``predict(prompt, choices=...)``) so
+    that an answer giving an option's text votes for its letter.
 
     ``min_responses`` readable answers are needed, else :class:`EnsembleError` lists each member's
     cause. ``min_consensus`` turns a weaker win into :class:`NoConsensus` (or ``answer=None`` with
@@ -184,9 +188,17 @@ class Ensemble:
         await self.aclose()
 
     # -- one prediction ----------------------------------------------------------------------------
-    async def predict(self, prompt: PromptLike) -> PredictionResult:
-        """Ask the members (per ``execution``), normalise, vote; see the class docstring."""
+    async def predict(self, prompt: PromptLike, *, choices: Choices | None = None) -> PredictionResult:
+        """Ask the members (per ``execution``), normalise, vote; see the class docstring.
+
+        With ``normalizer="multiple_choice"`` the question's options are read from the prompt (``"A)
+        Mars B) Jupiter"``, ``"(A) Mars"``, ``"A. Mars"`` one per line...; see
+        :func:`~crucible_core.answers.extract_options`), so a member answering ``"Jupiter"`` votes
+        ``"B"``, and letters past D count when the prompt has them. ``choices`` gives the options
+        instead: their texts in letter order, or ``{letter: text}``.
+        """
         normalised = as_prompt(prompt)
+        normalize = self._normalizer_for(normalised, choices)
         prediction_id = new_id("pred")
         base: dict[str, Any] | None = None
         if _events.listening():
@@ -199,7 +211,7 @@ class Ensemble:
             _events.emit_start(base, [m.label for m in self.members])
         start = time.perf_counter_ns()
         try:
-            result = await self._predict(normalised, prediction_id, base, start)
+            result = await self._predict(normalised, normalize, prediction_id, base, start)
         except BaseException as exc:
             if base is not None:
                 _events.emit_exception(base, exc, time.perf_counter_ns() - start)
@@ -208,11 +220,40 @@ class Ensemble:
             _events.emit_stop(base, result, time.perf_counter_ns() - start)
         return result
 
+    def _normalizer_for(
+        self, prompt: str | list[Message], choices: Choices | None
+    ) -> Callable[[str], Hashable | None]:
+        """The normaliser of one prediction: ``multiple_choice`` bound to the question's options."""
+        if self.normalizer != "multiple_choice":
+            if choices is not None:
+                raise ValidationError(
+                    f"choices= applies to normalizer='multiple_choice'; this ensemble's normalizer is "
+                    f"{self.normalizer!r}",
+                    argument="choices",
+                )
+            return self._normalize
+        if choices is not None:
+            try:
+                return choice_normalizer(choices)
+            except ValidationError as exc:
+                raise ValidationError(str(exc), argument="choices") from None
+        options = extract_options(prompt_text(prompt))
+        if not options:
+            return self._normalize
+        # options read from a prompt may be a false reading of its prose: never fewer letters than A-D
+        letters = string.ascii_uppercase[: max(4, len(options))]
+        return choice_normalizer(list(options.values()), letters=letters)
+
     async def _predict(
-        self, prompt: str | list[Message], prediction_id: str, base: dict[str, Any] | None, start: int
+        self,
+        prompt: str | list[Message],
+        normalize: Callable[[str], Hashable | None],
+        prediction_id: str,
+        base: dict[str, Any] | None,
+        start: int,
     ) -> PredictionResult:
         text = prompt_text(prompt)
-        reader = Reader(self._normalize, self.confidence, wants_verbalized(text), self.voting.needs_ranking)
+        reader = Reader(normalize, self.confidence, wants_verbalized(text), self.voting.needs_ranking)
         replies = [Reply(i, m) for i, m in enumerate(self.members)]
         run = Run(prompt, self._params, reader, replies, self._hedgers, deadline_after(self.timeout))
         if self.execution == "sequential":

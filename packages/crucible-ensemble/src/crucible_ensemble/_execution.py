@@ -5,14 +5,21 @@ answer at once. The ensemble adds **no retries** of its own: a member's client r
 ``OpenAICompatibleModel(max_retries=...)``) are the only retry layer, except in ``hedged`` execution,
 where the :class:`~crucible_hedging.Hedger`'s attempts are, and members must have ``max_retries=0``
 (checked when the ensemble is built).
+
+Cost of hedged calls: a losing attempt that still completed (its response arrived before, or in
+spite of, the cancellation) is billed, so its tokens and cost are added to the member's; an attempt
+cancelled in flight returned no usage, so what the provider bills for it is unknown and not counted
+(``MemberResponse.attempts`` says how many requests were sent).
 """
 
 from __future__ import annotations
 
 import builtins
+import functools
+import inspect
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -21,7 +28,7 @@ import anyio
 from crucible_core.errors import CrucibleError
 from crucible_core.models import Completion, GenerationParams, Message
 from crucible_ensemble._process import Reader, Reply, make_ballots
-from crucible_ensemble._voting import VotingMethod
+from crucible_ensemble._voting import Ballot, VotingMethod
 from crucible_hedging import Hedger, attempt_errors
 
 __all__ = ["Execution", "Run", "Stop", "ask", "cascade", "parallel", "sequential"]
@@ -67,9 +74,12 @@ async def _invoke(run: Run, reply: Reply) -> tuple[Completion, int]:
         return completion, completion.attempts
 
     async def fetch() -> Completion:
-        return await model.generate(run.prompt, params=params)
+        completion = await model.generate(run.prompt, params=params)
+        reply.losers.append(completion)  # every attempt that completed; the winner is removed below
+        return completion
 
     hedged = await run.hedgers[reply.index].call(fetch)
+    reply.losers = [c for c in reply.losers if c is not hedged.value]
     return hedged.value, hedged.attempts
 
 
@@ -121,6 +131,25 @@ async def parallel(run: Run, order: Sequence[int]) -> Stop:
     return Stop()
 
 
+@functools.lru_cache(maxsize=64)
+def _takes_own_confidence(decided: Callable[..., bool]) -> bool:
+    """Whether a ``decided`` implementation accepts ``own_confidence=`` (subclasses written before it
+    was added take only ``(ballots, remaining)``)."""
+    try:
+        parameters = inspect.signature(decided).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == "own_confidence" or p.kind is p.VAR_KEYWORD for p in parameters)
+
+
+def _decided(
+    voting: VotingMethod, ballots: list[Ballot], weights: list[float], *, own_confidence: bool
+) -> bool:
+    if _takes_own_confidence(type(voting).decided):
+        return voting.decided(ballots, weights, own_confidence=own_confidence)
+    return voting.decided(ballots, weights)
+
+
 async def sequential(
     run: Run,
     order: Sequence[int],
@@ -129,8 +158,9 @@ async def sequential(
     min_consensus: float | None,
 ) -> Stop:
     """One member at a time, in order. Stops once at least ``min_responses`` answers are in and either
-    the members not yet called cannot change the winner (``VotingMethod.decided``) or the winner's
-    share has reached ``min_consensus``."""
+    the members not yet called cannot change the winner (``VotingMethod.decided``: whatever they
+    answer, with vote-share confidences recomputed; they may state confidences of their own unless
+    ``confidence="vote_share"``) or the winner's share has reached ``min_consensus``."""
     reason = ""
     with anyio.CancelScope(deadline=run.deadline) as scope:
         for position, index in enumerate(order):
@@ -141,7 +171,8 @@ async def sequential(
             ballots = make_ballots(run.replies)
             if len(ballots) < min_responses:
                 continue
-            if voting.decided(ballots, [run.replies[j].member.weight for j in rest]):
+            weights = [run.replies[j].member.weight for j in rest]
+            if _decided(voting, ballots, weights, own_confidence=run.reader.mode != "vote_share"):
                 reason = "the remaining members could not change the winner"
                 break
             if min_consensus is not None:

@@ -7,7 +7,7 @@ completion arrives and :func:`tally_votes` when they need the current winner.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from crucible_core.models import Completion
@@ -39,6 +39,7 @@ class Reply:
     confidence: float | None = None
     source: Literal["logprobs", "verbalized"] | None = None
     note: str | None = None
+    losers: list[Completion] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +159,16 @@ def responses(
         if r.index in winners and confidence is not None:
             winner_confidences.append(confidence)
         status: ResponseStatus = "skipped" if r.status == "pending" else r.status
+        prompt_tokens, completion_tokens, cost_usd, cost_known = (
+            (0, 0, 0.0, True)
+            if c is None
+            else (c.usage.prompt_tokens, c.usage.completion_tokens, c.cost_usd, c.cost_known)
+        )
+        for loser in r.losers:  # hedged: losing attempts that completed anyway are billed too
+            prompt_tokens += loser.usage.prompt_tokens
+            completion_tokens += loser.usage.completion_tokens
+            cost_usd += loser.cost_usd
+            cost_known = cost_known and loser.cost_known
         out.append(
             MemberResponse(
                 index=r.index,
@@ -169,10 +180,10 @@ def responses(
                 confidence=confidence,
                 confidence_source=source if confidence is not None else None,
                 latency_s=r.latency_s,
-                prompt_tokens=0 if c is None else c.usage.prompt_tokens,
-                completion_tokens=0 if c is None else c.usage.completion_tokens,
-                cost_usd=0.0 if c is None else c.cost_usd,
-                cost_known=True if c is None else c.cost_known,
+                prompt_tokens=prompt_tokens,
+                completion_tokens=completion_tokens,
+                cost_usd=cost_usd,
+                cost_known=cost_known,
                 attempts=r.attempts,
                 model=None if c is None else c.model,
                 simulated=False if c is None else c.simulated,

@@ -68,8 +68,11 @@ class MemberResponse(_Record):
     passed; see ``note``). ``confidence_source`` says where ``confidence`` came from: ``logprobs``
     (token log-probabilities of the answer), ``verbalized`` (a stated "Confidence: 0.8") or
     ``vote_share`` (the share of members that gave the same answer). ``attempts`` counts HTTP
-    requests (client retries, or hedged attempts). ``decisive`` is True when leaving this member's
-    vote out would have changed the ensemble's answer.
+    requests (client retries, or hedged attempts). ``cost_usd`` and the token counts are those of
+    the member's completion plus, in ``hedged`` execution, of every losing attempt that completed
+    anyway; an attempt cancelled in flight returned no usage, so whatever the provider bills for it
+    is unknown and not included (compare ``attempts``). ``decisive`` is True when leaving this
+    member's vote out would have changed the ensemble's answer.
     """
 
     index: int

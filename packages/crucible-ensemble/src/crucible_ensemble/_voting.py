@@ -122,10 +122,19 @@ class VotingMethod(ABC):
     def vote(self, ballots: Sequence[Ballot]) -> VoteOutcome:
         """Decide among ``ballots`` (at least one)."""
 
-    def decided(self, ballots: Sequence[Ballot], remaining: Sequence[float]) -> bool:
+    def decided(
+        self, ballots: Sequence[Ballot], remaining: Sequence[float], *, own_confidence: bool = True
+    ) -> bool:
         """True when members not yet heard (their ``remaining`` weights) cannot change the winner.
 
-        Used by ``execution="sequential"`` to stop early; the default (never decided) is always safe.
+        Used by ``execution="sequential"`` to stop early, so it must hold whatever the remaining
+        members do: answer the winner, a rival or something new, or abstain — and a vote-share
+        confidence of *every* ballot, heard or not, is recomputed as their answers arrive (see
+        :func:`make_ballots <crucible_ensemble._process.make_ballots>`). The remaining members come
+        after ``ballots`` in member order. ``own_confidence`` says whether they may state a confidence
+        of their own (log-probabilities or verbalised: any value in [0, 1]); it is False when every
+        later ballot carries its vote share (``confidence="vote_share"``). The default (never
+        decided) is always safe.
         """
         return False
 
@@ -167,7 +176,11 @@ class MajorityVote(VotingMethod):
             t.score = float(t.count)
         return VoteOutcome(ordered[0].answer, ordered[0].count / len(ballots), ordered)
 
-    def decided(self, ballots: Sequence[Ballot], remaining: Sequence[float]) -> bool:
+    def decided(
+        self, ballots: Sequence[Ballot], remaining: Sequence[float], *, own_confidence: bool = True
+    ) -> bool:
+        """The count ranks first, and no confidence can lift a lower count: decided when the leader's
+        count exceeds the runner-up's plus every remaining member."""
         if not ballots:
             return False
         counts = sorted((t.count for t in tally(ballots).values()), reverse=True)
@@ -227,12 +240,51 @@ class WeightedVote(VotingMethod):
         consensus = ordered[0].weighted / total if total > 0 else ordered[0].count / len(ballots)
         return VoteOutcome(ordered[0].answer, consensus, ordered)
 
-    def decided(self, ballots: Sequence[Ballot], remaining: Sequence[float]) -> bool:
+    def decided(
+        self, ballots: Sequence[Ballot], remaining: Sequence[float], *, own_confidence: bool = True
+    ) -> bool:
+        """Worst case over the remaining members, rival by rival (each existing answer and a new one).
+
+        Write an answer's score as ``O + S * k / N``: ``O`` the summed ``weight x confidence`` of its
+        ballots with their own confidence, ``S`` the summed weight of its vote-share ballots, ``k`` its
+        count and ``N`` the number of ballots. Against rival ``R`` the adversary sends ``a`` remaining
+        members to ``R`` (the ``a`` heaviest: each adds ``w`` with a stated confidence of 1.0, or
+        ``w x share`` when only vote shares are possible), ``b`` to other answers (raising ``N``,
+        which dilutes every vote share) and lets the rest abstain; a member joining the leader only
+        helps it. For fixed ``a`` the margin is monotone in ``N``, so ``b = 0`` and ``b = r - a`` bound
+        it. Decided when the leader stays strictly ahead of every rival in every case.
+        """
         if not ballots:
             return False
-        scores = sorted((t.weighted for t in tally(ballots).values()), reverse=True)
-        runner_up = scores[1] if len(scores) > 1 else 0.0
-        return scores[0] > runner_up + sum(remaining)  # a remaining ballot adds at most weight x 1.0
+        groups: dict[Hashable, list[float]] = {}  # answer -> [own, share weight, count]
+        for b in ballots:
+            g = groups.setdefault(b.answer, [0.0, 0.0, 0.0])
+            if b.confidence_is_own:
+                g[0] += b.weight * b.confidence
+            else:
+                g[1] += b.weight
+            g[2] += 1
+        leader = self.vote(ballots).answer
+        own_l, share_l, count_l = groups.pop(leader)
+        n, r = len(ballots), len(remaining)
+        heaviest = [0.0]
+        for w in sorted(remaining, reverse=True):
+            heaviest.append(heaviest[-1] + w)
+        tolerance = 1e-9 * (1.0 + sum(b.weight for b in ballots) + heaviest[-1])
+        rivals = [(g, True) for g in groups.values()] + [([0.0, 0.0, 0.0], False)]
+        for (own_r, share_r, count_r), exists in rivals:
+            for a in range(0 if exists else 1, r + 1):
+                joined = heaviest[a]
+                for extra in {0, r - a}:
+                    total = n + a + extra
+                    lead = own_l + share_l * count_l / total
+                    if own_confidence:
+                        rival = own_r + joined + share_r * (count_r + a) / total
+                    else:
+                        rival = own_r + (share_r + joined) * (count_r + a) / total
+                    if lead - rival <= tolerance:
+                        return False
+        return True
 
 
 class BestConfidenceVote(VotingMethod):
@@ -257,8 +309,47 @@ class BestConfidenceVote(VotingMethod):
             t.score = t.best
         return VoteOutcome(best.answer, winner.count / len(ballots), ordered)
 
-    def decided(self, ballots: Sequence[Ballot], remaining: Sequence[float]) -> bool:
-        return any(b.confidence >= 1.0 for b in ballots)  # a later member cannot beat a tie
+    def decided(
+        self, ballots: Sequence[Ballot], remaining: Sequence[float], *, own_confidence: bool = True
+    ) -> bool:
+        """A *stated* confidence of 1.0 is final: a later member can at most tie it, and ties go to
+        member order. A vote share is not: a lone first answer has share 1.0, and shares fall as other
+        answers arrive. When the remaining members may state a confidence, anything short of a stated
+        1.0 can be beaten. When they can only carry vote shares, each answer's best confidence is
+        ``max(best stated, k / N)``; for every rival (each other answer and a new one) the adversary
+        sends ``a`` remaining members to it and ``b`` elsewhere; the leader must stay strictly ahead
+        at ``b = 0`` (the rival's share is highest) and ``b = r - a`` (the leader's is lowest).
+        """
+        if not ballots:
+            return False
+        if any(b.confidence_is_own and b.confidence >= 1.0 for b in ballots):
+            return True  # the earliest stated 1.0 wins (a share of 1.0 means everyone agrees with it)
+        best = max(ballots, key=lambda b: (b.confidence, -b.index))
+        r = len(remaining)
+        if r == 0:
+            return True
+        if own_confidence:
+            return False
+        groups: dict[Hashable, list[float]] = {}  # answer -> [best stated confidence, has shares, count]
+        for b in ballots:
+            g = groups.setdefault(b.answer, [0.0, 0.0, 0.0])
+            if b.confidence_is_own:
+                g[0] = max(g[0], b.confidence)
+            else:
+                g[1] = 1.0
+            g[2] += 1
+        stated_l, shared_l, count_l = groups.pop(best.answer)
+        n = len(ballots)
+        rivals = [(g, True) for g in groups.values()] + [([0.0, 0.0, 0.0], False)]
+        for (stated_r, shared_r, count_r), exists in rivals:
+            for a in range(0 if exists else 1, r + 1):
+                for extra in {0, r - a}:
+                    total = n + a + extra
+                    lead = max(stated_l, count_l / total if shared_l else 0.0)
+                    rival = max(stated_r, (count_r + a) / total if shared_r or a else 0.0)
+                    if lead - rival <= 1e-12:
+                        return False
+        return True
 
 
 class UnanimousVote(VotingMethod):
@@ -277,7 +368,9 @@ class UnanimousVote(VotingMethod):
             return VoteOutcome(ordered[0].answer, 1.0, ordered)
         return VoteOutcome(None, ordered[0].count / len(ballots), ordered, no_consensus=True)
 
-    def decided(self, ballots: Sequence[Ballot], remaining: Sequence[float]) -> bool:
+    def decided(
+        self, ballots: Sequence[Ballot], remaining: Sequence[float], *, own_confidence: bool = True
+    ) -> bool:
         return len({b.answer for b in ballots}) > 1  # disagreement is final
 
     def decisive(self, ballots: Sequence[Ballot], outcome: VoteOutcome) -> set[int]:

@@ -43,6 +43,26 @@ _LETTER_FOLLOWERS = frozenset(
 )
 _DECORATION = " \t\r\n*_`'\"()[]{}.:;,!?-"
 
+# A mention right after one of these is negated ("C, not A", "it isn't B", "D rather than A"), as is one
+# right before "is not"/"is wrong" ("A is incorrect"), and a letter listed after a negated one ("not A
+# or B"). Negated mentions are not choices.
+_NEGATION_BEFORE = re.compile(
+    r"(?:\bnot|\bcannot|n['’]t|\bnever|\brather\s+than|\binstead\s+of|\bother\s+than|\bexcept(?:\s+for)?|\bnor)"
+    r"(?:\s+(?:be|is|was|the|option|choice|letter|answer))*[\s*_(\[\"'`:]*$",
+    re.IGNORECASE,
+)
+_NEGATION_AFTER = re.compile(
+    r"[\s*_)\]]*(?:(?:is|was|seems|looks)\s+(?:not\b|wrong|incorrect|false)|(?:is|was)n['’]t\b)",
+    re.IGNORECASE,
+)
+_LIST_GAP = re.compile(r"[\s*_()\[\]]*(?:or|nor|/)[\s*_()\[\]]*", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[.!?;](?=\s)|\n")
+# the same cues in SQuAD-normalised text (lower case, no punctuation, no articles)
+_NEGATION_NORMALISED = re.compile(
+    r"(?:\b(?:not|never|nor|except|isnt|arent|wasnt|werent|dont|doesnt|didnt|cant|couldnt|wouldnt|"
+    r"shouldnt|wont)|\brather than|\binstead of|\bother than)(?: be| is| was| option| choice| answer)* ?$"
+)
+
 
 class _Patterns:
     def __init__(self, letters: str) -> None:
@@ -92,16 +112,66 @@ def _is_line_label(text: str, match: re.Match[str]) -> bool:
     return not before.strip(" \t>*_-") and text[match.end("l") : match.end("l") + 1] in (".", ":", ")")
 
 
+def _has_cue(window: str) -> bool:
+    """A quick filter (lower-case ``window``): without these words, _NEGATION_BEFORE cannot match."""
+    return (
+        "no" in window
+        or "n't" in window
+        or "n’t" in window
+        or "never" in window
+        or "rather" in window
+        or "instead" in window
+        or "other" in window
+        or "except" in window
+    )
+
+
+def _negated(text: str, match: re.Match[str], previous: tuple[re.Match[str], bool] | None) -> bool:
+    """True when the mention is negated ("not A", "A is wrong") or listed after a negated one."""
+    window = text[max(0, match.start() - 40) : match.start()].lower()
+    if _has_cue(window) and _NEGATION_BEFORE.search(window):
+        return True
+    if _NEGATION_AFTER.match(text, match.end("l")):
+        return True
+    return (
+        previous is not None
+        and previous[1]
+        and _LIST_GAP.fullmatch(text, previous[0].end(), match.start()) is not None
+    )
+
+
+def _sentence(text: str, position: int) -> tuple[int, int]:
+    """The bounds of the sentence (or line) holding ``position``."""
+    start = 0
+    for boundary in _SENTENCE_END.finditer(text, 0, position):
+        start = boundary.end()
+    after = _SENTENCE_END.search(text, position)
+    return start, len(text) if after is None else after.end()
+
+
 def _last(pattern: re.Pattern[str], text: str, *, guard_words: bool, skip_labels: bool = False) -> str | None:
-    """The last match's letter, skipping articles/pronouns when ``guard_words``."""
-    for match in reversed(list(pattern.finditer(text))):
+    """The last affirmed match's letter, skipping articles/pronouns when ``guard_words``.
+
+    Negated mentions ("not A", "rather than A", "A is wrong") are skipped; in a sentence that negates
+    a letter, the first affirmed letter of that sentence is the choice ("I would say C, not A").
+    """
+    found: list[tuple[re.Match[str], bool]] = []
+    for match in pattern.finditer(text):
         letter = match.group("l")
         if _lowercase_article(text, match) or (skip_labels and _is_line_label(text, match)):
             continue
         if guard_words and _is_word_use(text, match, letter):
             continue
-        return letter.upper()
-    return None
+        found.append((match, _negated(text, match, found[-1] if found else None)))
+    affirmed = [match for match, negated in found if not negated]
+    if not affirmed:
+        return None
+    chosen = affirmed[-1]
+    if len(found) > len(affirmed):
+        start, end = _sentence(text, chosen.start())
+        if any(negated and start <= match.start() < end for match, negated in found):
+            chosen = next(match for match in affirmed if match.start() >= start)
+    return chosen.group("l").upper()
 
 
 def _check_letters(letters: str) -> str:
@@ -117,17 +187,21 @@ def _check_letters(letters: str) -> str:
     return upper
 
 
+def _affirmed(said: str, option: str) -> bool:
+    """``option`` occurs in ``said`` (both normalised) at least once without a negation before it."""
+    for found in re.finditer(rf"(?<![\w]){re.escape(option)}(?![\w])", said):
+        if not _NEGATION_NORMALISED.search(said, max(0, found.start() - 40), found.start()):
+            return True
+    return False
+
+
 def _by_option_text(text: str, choices: Sequence[str], letters: str) -> str | None:
     said = normalize_text(text)
     options = [normalize_text(c) for c in choices]
     for i, option in enumerate(options):
         if option and said == option:
             return letters[i]
-    hits = {
-        i
-        for i, option in enumerate(options)
-        if option and re.search(rf"(?<![\w]){re.escape(option)}(?![\w])", said)
-    }
+    hits = {i for i, option in enumerate(options) if option and _affirmed(said, option)}
     # an option contained in another (e.g. "paris" in "paris texas") is not a separate hit
     hits = {i for i in hits if not any(j != i and options[i] in options[j] for j in hits)}
     return letters[hits.pop()] if len(hits) == 1 else None

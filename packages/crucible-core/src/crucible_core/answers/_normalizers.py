@@ -8,6 +8,7 @@ from crucible_core.answers._boolean import extract_boolean
 from crucible_core.answers._choice import extract_choice
 from crucible_core.answers._json import canonical_json
 from crucible_core.answers._numbers import canonical_number, extract_number
+from crucible_core.answers._options import Choices, choice_normalizer
 from crucible_core.answers._text import normalize_text
 from crucible_core.errors import ValidationError
 
@@ -43,7 +44,9 @@ NORMALIZERS: dict[str, Normalizer] = {
 }
 
 
-def get_normalizer(name: str | Normalizer) -> Normalizer:
+def get_normalizer(
+    name: str | Normalizer, *, choices: Choices | None = None, letters: str | None = None
+) -> Normalizer:
     """The normaliser called ``name``, or ``name`` itself when it is a callable.
 
     ========================  ====================================================================
@@ -51,7 +54,10 @@ def get_normalizer(name: str | Normalizer) -> Normalizer:
     ``"exact"``               the text with surrounding whitespace stripped
     ``"number"``              :func:`extract_number` as a canonical string: ``"1,000"``, ``"1000.0"``
                               and ``"$1000"`` all give ``"1000"``
-    ``"multiple_choice"``     :func:`extract_choice` with letters A–D
+    ``"multiple_choice"``     :func:`extract_choice` with letters A–D, or — given ``choices`` (option
+                              texts, or ``{letter: text}`` as :func:`extract_options` returns) and/or
+                              ``letters`` — :func:`choice_normalizer`: an answer giving an option's
+                              text normalises to its letter
     ``"boolean"``             :func:`extract_boolean`
     ``"json"``                :func:`canonical_json`
     ========================  ====================================================================
@@ -61,7 +67,17 @@ def get_normalizer(name: str | Normalizer) -> Normalizer:
 
         >>> get_normalizer("number")("The total is $1,000.00")
         '1000'
+        >>> get_normalizer("multiple_choice", choices=["Mars", "Jupiter"])("Jupiter")
+        'B'
     """
+    options = choices is not None or letters is not None
+    if options and name != "multiple_choice":
+        raise ValidationError(
+            f"choices= and letters= only apply to the 'multiple_choice' normalizer; got {name!r}.",
+            argument="choices" if choices is not None else "letters",
+        )
+    if options:
+        return choice_normalizer(choices, letters=letters)
     if callable(name):
         return name
     if isinstance(name, str) and name in NORMALIZERS:
