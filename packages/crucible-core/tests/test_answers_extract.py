@@ -380,3 +380,18 @@ def test_formatted_numbers_round_trip(whole: int, cents: int) -> None:
     for text in (plain, grouped, dollars, f"The answer is {grouped}.", f"#### {plain}"):
         got = extract_number(text)
         assert got is not None and got == value, text
+
+
+_STATEMENT_PIECES = st.sampled_from(
+    ["answer", "ANSWER", "Answer", "answers", "choice", "Option", "selection", "is", "would be", "must be",
+     "(B)", "b", "A", "c)", ":", "-", "=", "**", "letter", " ", "\t", "\n", "x", "optionanswer is d", "ſ"]
+)  # fmt: skip
+
+
+@given(st.lists(_STATEMENT_PIECES, max_size=16).map("".join))
+def test_the_fast_statement_scan_finds_what_finditer_finds(text: str) -> None:
+    from crucible_core.answers import _choice
+
+    patterns = _choice._patterns("ABCD")
+    fast = [(m.span(), m.group("l")) for m in _choice._statements(patterns, text)]
+    assert fast == [(m.span(), m.group("l")) for m in patterns.statement.finditer(text)]
