@@ -240,3 +240,25 @@ def test_index_stream_reproduces_numpy_integers(n: int, pending_half: bool) -> N
     for a, b in zip(got, expected, strict=True):
         assert a.tolist() == b.tolist()
     assert mine.integers(0, 2**62, 3).tolist() == ref.integers(0, 2**62, 3).tolist()
+
+
+def test_bootstrap_interval_is_the_interval_step_of_bootstrap_ci() -> None:
+    from crucible_core.stats import bootstrap_interval
+
+    data = np.random.default_rng(4).exponential(size=60)
+    full = bootstrap_ci(
+        data, np.mean, n_resamples=2000, method="percentile", seed=3, return_distribution=True
+    )
+    assert full.distribution is not None
+    again = bootstrap_interval(
+        np.asarray(full.distribution),
+        full.estimate,
+        method="percentile",
+        confidence=0.95,
+        n_observations=(60,),
+    )
+    assert again.ci == full.ci and again.standard_error == full.standard_error
+    with pytest.raises(ValidationError, match="jackknife"):
+        bootstrap_interval(
+            np.asarray(full.distribution), full.estimate, method="bca", confidence=0.95, n_observations=(60,)
+        )

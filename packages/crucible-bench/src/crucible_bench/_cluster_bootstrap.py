@@ -15,10 +15,9 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import special
 
 from crucible_core.errors import ValidationError
-from crucible_core.stats import BootstrapResult, ConfidenceInterval
+from crucible_core.stats import BootstrapResult, bootstrap_interval
 
 __all__ = ["ClusterLabels", "stratified_cluster_bootstrap"]
 
@@ -72,21 +71,6 @@ def _leave_one_cluster_out(values: FloatArray, groups: ClusterLabels, reduce: Re
     )
 
 
-def _acceleration(jackknife: list[FloatArray]) -> float:
-    """BCa acceleration from per-sample jackknife values (the formula of ``crucible_core``/scipy)."""
-    us = [(v.size - 1) * (v.mean() - v) for v in jackknife]
-    scale = max(float(np.abs(u).max()) for u in us)
-    if not (scale > 0.0 and np.isfinite(scale)):
-        return 0.0
-    num = den = 0.0
-    for u in us:
-        n = u.size
-        u = u / scale
-        num += float((u**3).sum()) / n**3
-        den += float((u**2).sum()) / n**2
-    return num / (6.0 * den**1.5) if den > 0 else 0.0
-
-
 def stratified_cluster_bootstrap(
     x: FloatArray,
     y: FloatArray,
@@ -115,43 +99,19 @@ def stratified_cluster_bootstrap(
         theta[start : start + r] = _resampled(x, x_groups, picks_x, reduce, is_mean) - _resampled(
             y, y_groups, picks_y, reduce, is_mean
         )
-    alpha = (1.0 - confidence) / 2.0
-    z0: float | None = None
-    accel: float | None = None
+    jackknife = None
     if method == "bca":
-        below = np.count_nonzero(theta < estimate) + np.count_nonzero(theta <= estimate)
-        proportion = min(max(below / (2.0 * n_resamples), 0.5 / n_resamples), 1.0 - 0.5 / n_resamples)
-        z0 = float(special.ndtri(proportion))
         ry = float(reduce(y))
         rx = float(reduce(x))
-        accel = _acceleration(
-            [
-                _leave_one_cluster_out(x, x_groups, reduce) - ry,
-                rx - _leave_one_cluster_out(y, y_groups, reduce),
-            ]
-        )
-        z_alpha = float(special.ndtri(alpha))
-        num1, num2 = z0 + z_alpha, z0 - z_alpha
-        probs = [
-            float(special.ndtr(z0 + num1 / (1.0 - accel * num1))),
-            float(special.ndtr(z0 + num2 / (1.0 - accel * num2))),
+        jackknife = [
+            _leave_one_cluster_out(x, x_groups, reduce) - ry,
+            rx - _leave_one_cluster_out(y, y_groups, reduce),
         ]
-    else:
-        probs = [alpha, 1.0 - alpha]
-    low, high = (float(v) for v in np.percentile(theta, [p * 100.0 for p in probs]))
-    if method == "basic":
-        low, high = 2.0 * estimate - high, 2.0 * estimate - low
-    spread = float(theta.max() - theta.min())
-    return BootstrapResult(
-        estimate=estimate,
-        ci=ConfidenceInterval(low, high),
-        standard_error=float(np.std(theta, ddof=1)) if spread > 0 else 0.0,
-        bias=float(theta.mean()) - estimate if spread > 0 else float(theta[0]) - estimate,
+    return bootstrap_interval(
+        theta,
+        estimate,
         method=method,  # type: ignore[arg-type]
         confidence=confidence,
-        n_resamples=n_resamples,
+        jackknife=jackknife,
         n_observations=(int(x.size), int(y.size)),
-        bias_correction=z0,
-        acceleration=accel,
-        degenerate=spread == 0.0,
     )

@@ -9,7 +9,12 @@ mergeable quantile sketch with a relative-error guarantee (DDSketch), proportion
     True
 """
 
-from crucible_core.stats._bootstrap import BootstrapMethod, BootstrapResult, bootstrap_ci
+from crucible_core.stats._bootstrap import (
+    BootstrapMethod,
+    BootstrapResult,
+    bootstrap_ci,
+    bootstrap_interval,
+)
 from crucible_core.stats._describe import Description, describe
 from crucible_core.stats._interval import ConfidenceInterval
 from crucible_core.stats._proportions import clopper_pearson_ci, wilson_ci
@@ -25,6 +30,7 @@ __all__ = [
     "QuantileSketch",
     "RunningStats",
     "bootstrap_ci",
+    "bootstrap_interval",
     "clopper_pearson_ci",
     "describe",
     "quantile",

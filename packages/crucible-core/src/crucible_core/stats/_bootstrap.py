@@ -21,7 +21,7 @@ from crucible_core.stats._resample import (
 )
 from crucible_core.stats._validate import as_float_array, check_confidence
 
-__all__ = ["BootstrapMethod", "BootstrapResult", "bootstrap_ci"]
+__all__ = ["BootstrapMethod", "BootstrapResult", "bootstrap_ci", "bootstrap_interval"]
 
 BootstrapMethod = Literal["bca", "percentile", "basic"]
 Seed = int | np.random.Generator | np.random.SeedSequence | None
@@ -244,19 +244,52 @@ def bootstrap_ci(
     )  # fmt: skip
     check_finite(theta, "resamples")
 
-    alpha = (1.0 - level) / 2.0
-    z0: float | None = None
-    accel: float | None = None
+    jack: list[FloatArray] | None = None
     if chosen == "bca":
-        below = np.count_nonzero(theta < estimate) + np.count_nonzero(theta <= estimate)
-        proportion = min(max(below / (2.0 * resamples), 0.5 / resamples), 1.0 - 0.5 / resamples)
-        z0 = float(special.ndtri(proportion))
         jack = jackknife_values(
             samples, statistic, paired=paired, clusters=groups, vectorized=vectorized, batch=chunk
         )
         for values in jack:
             check_finite(values, "jackknife (leave-one-out) samples")
-        accel = _acceleration(jack)
+    return bootstrap_interval(
+        theta,
+        estimate,
+        method=chosen,
+        confidence=level,
+        jackknife=jack,
+        n_observations=tuple(s.size for s in samples),
+        return_distribution=return_distribution,
+    )
+
+
+def bootstrap_interval(
+    theta: FloatArray,
+    estimate: float,
+    *,
+    method: BootstrapMethod,
+    confidence: float,
+    jackknife: list[FloatArray] | None = None,
+    n_observations: tuple[int, ...],
+    return_distribution: bool = False,
+) -> BootstrapResult:
+    """The :class:`BootstrapResult` of a bootstrap distribution ``theta`` around ``estimate``.
+
+    The interval step of :func:`bootstrap_ci`, for resampling schemes it does not run itself (e.g. a
+    stratified cluster bootstrap in crucible-bench): percentile, basic, or BCa with the bias correction
+    from ``theta`` and the acceleration from ``jackknife`` — one array of leave-one-out values per
+    sample, as in ``scipy.stats.bootstrap`` (required for ``"bca"``).
+    """
+    resamples = int(theta.size)
+    alpha = (1.0 - confidence) / 2.0
+    z0: float | None = None
+    accel: float | None = None
+    if method == "bca":
+        if jackknife is None:
+            raise ValidationError("method='bca' needs the jackknife values.", argument="jackknife")
+        below = np.count_nonzero(theta < estimate) + np.count_nonzero(theta <= estimate)
+        proportion = min(max(below / (2.0 * resamples), 0.5 / resamples), 1.0 - 0.5 / resamples)
+        z0 = float(special.ndtri(proportion))
+        accel = _acceleration(jackknife)
         z_alpha = float(special.ndtri(alpha))
         num1, num2 = z0 + z_alpha, z0 - z_alpha
         probs = [
@@ -266,7 +299,7 @@ def bootstrap_ci(
     else:
         probs = [alpha, 1.0 - alpha]
     low, high = (float(v) for v in np.percentile(theta, [p * 100.0 for p in probs]))
-    if chosen == "basic":
+    if method == "basic":
         low, high = 2.0 * estimate - high, 2.0 * estimate - low
     spread = float(theta.max() - theta.min())
     return BootstrapResult(
@@ -274,10 +307,10 @@ def bootstrap_ci(
         ci=ConfidenceInterval(low, high),
         standard_error=float(np.std(theta, ddof=1)) if spread > 0 else 0.0,
         bias=float(theta.mean()) - estimate if spread > 0 else float(theta[0]) - estimate,
-        method=chosen,  # type: ignore[arg-type]
-        confidence=level,
+        method=method,
+        confidence=confidence,
         n_resamples=resamples,
-        n_observations=tuple(s.size for s in samples),
+        n_observations=n_observations,
         bias_correction=z0,
         acceleration=accel,
         degenerate=spread == 0.0,
