@@ -155,9 +155,10 @@ def fetch_hub_file(
     dest = directory / path
     request_url = hub_url(repo, revision, path)
     url = redact_text(request_url)  # what logs, events, errors and the manifest see
-    recorded = read_manifest(directory)["files"].get(path)
-    reference = expected_sha256 or (recorded or {}).get("sha256")
-    if dest.exists():
+
+    def cached() -> FetchedFile:
+        recorded = read_manifest(directory)["files"].get(path)
+        reference = expected_sha256 or (recorded or {}).get("sha256")
         return _verify_cached(
             dest,
             reference,
@@ -168,6 +169,11 @@ def fetch_hub_file(
             url=url,
             commit=_recorded_commit(recorded),
         )
+
+    if dest.exists():
+        return cached()
+    recorded = read_manifest(directory)["files"].get(path)
+    reference = expected_sha256 or (recorded or {}).get("sha256")
     if offline:
         raise DataError(
             f"offline mode: {repo}@{revision}/{path} is not in the cache (expected at {str(dest)!r}). Load it once "
@@ -182,18 +188,7 @@ def fetch_hub_file(
     try:
         with FileLock(str(lock_path), timeout=options.lock_timeout_s):
             if dest.exists():  # another process finished it while we waited
-                recorded = read_manifest(directory)["files"].get(path)
-                reference = expected_sha256 or (recorded or {}).get("sha256")
-                return _verify_cached(
-                    dest,
-                    reference,
-                    name=name,
-                    repo=repo,
-                    revision=revision,
-                    path=path,
-                    url=url,
-                    commit=_recorded_commit(recorded),
-                )
+                return cached()
             part = dest.with_name(dest.name + ".part")
             with span("crucible.datasets.download", repo=repo, revision=revision, path=path, url=url) as sp:
                 resumed_from = part.stat().st_size if part.exists() else 0
