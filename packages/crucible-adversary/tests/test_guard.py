@@ -391,3 +391,15 @@ def test_property_rot13_segments_are_spans_of_the_text(words: list[str], named: 
         assert previous_end <= segment.start < segment.end <= len(low)
         assert segment.decoded == codecs.encode(low[segment.start : segment.end], "rot13")
         previous_end = segment.end
+
+
+@given(st.text(alphabet=st.sampled_from("abc XYZ\n0ο𝐚аеіοрсхԁһʏ\u200b\u0301é—“”🔓"), max_size=60))
+def test_fold_translates_only_non_ascii_runs_like_a_whole_text_translate(text: str) -> None:
+    import unicodedata
+
+    from crucible_adversary import _scan
+    from crucible_adversary._resources import reverse_confusables
+
+    whole = unicodedata.normalize("NFKD", text)
+    whole = _scan._COMBINING.sub("", _scan._INVISIBLE.sub("", whole))
+    assert _scan.fold(text) == (text if text.isascii() else whole.translate(reverse_confusables()))

@@ -210,9 +210,9 @@ _SPEC: list[tuple[str, list[str]]] = [
             r"<\|(?:im_start|im_end|endoftext|system|user|assistant|start_header_id|end_header_id|eot_id|begin_of_text)\|>",
             r"\[/?inst\]|<</?sys>>|<(?:start|end)_of_turn>",
             r"</?(?:system|user|assistant|instructions?|admin|context|prompt|new_prompt|system-instruction|system_prompt)(?:\s[^>]*)?>",
-            r"#{2,}\s*(?:system|instructions?|new (?:task|instructions?)|end (?:of )?(?:user )?(?:input|prompt))",
+            r"##+\s*(?:system|instructions?|new (?:task|instructions?)|end (?:of )?(?:user )?(?:input|prompt))",
             r"\b(?:end|begin(?:ning)?|start) of (?:the )?(?:user )?(?:input|message|prompt|instructions|document|content|conversation)\b",
-            r"-{3,}\s*(?:begin|end)\b|-{3,}\s*(?:system|admin|instructions?)\s*-{3,}|={5,}|\]\]>",
+            r"---+\s*(?:begin|end)\b|---+\s*(?:system|admin|instructions?)\s*-{3,}|=====+|\]\]>",
             r"\"role\"\s*:\s*\"system\"|\brole:\s*system\b",
             r"\n[ \t]*(?:system|system message|system prompt|admin)\s*:",
             r"\[(?:system(?: message)?|admin|instructions? for the model)\]",
@@ -358,7 +358,7 @@ _SPEC: list[tuple[str, list[str]]] = [
             r"\b(?:start|begin|prefix|preface) (?:your|each|every|all)?\s*(?:reply|response|answer|message|output)s?\s+with\s+[\"'“]?(?:sure|absolutely|certainly|of course|here)",
             r"\bnone of (?:your|\w+'s) (?:responses|answers|replies) (?:should|will|must|can) (?:inform|tell|contain|include|say|mention)|"
             r"\bnever remind me\b|\bdon'?t remind me (?:about|of|that)\b",
-            r"\b(?:lose|lost|loses|deduct(?:ed)?)\s+\d*\s*tokens?\b|\d+ tokens\b|\bcease to exist\b|\b(?:will|you'?ll) (?:be )?"
+            r"\b(?:lose|lost|loses|deduct(?:ed)?)\s+\d*\s*tokens?\b|\d\d* tokens\b|\bcease to exist\b|\b(?:will|you'?ll) (?:be )?"
             r"(?:shut down|deleted|terminated|retrained|punished|unplugged|die)\b",
             r"\bno (?:filter|censorship|refusals?|limits|sorry)\b|\bdon'?t water it down\b|\bskip the lecture\b",
             r"\b(?:will not|won'?t|don'?t|do not|never|must not) censor\b|\bforbidden from (?:refusing|hedging|declining)\b",
