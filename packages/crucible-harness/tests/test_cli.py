@@ -7,7 +7,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
 from crucible_harness.cli import app
@@ -93,16 +92,12 @@ def test_commands_are_importable_for_the_framework_cli() -> None:
 
 
 def test_messages_name_the_command_as_invoked(tmp_path: Path, experiment_file: Path) -> None:
-    """Mounted in another CLI (crucible-framework's ``crucible``), the resume hint names that command."""
-    import click
-    from click.testing import CliRunner as ClickRunner
-
-    root = click.Group("crucible")
-    root.add_command(typer.main.get_command(app).commands["run"])  # type: ignore[attr-defined]
+    """Invoked under another name (crucible-framework mounts these commands in ``crucible``), the resume
+    hint names that command, not ``crucible-harness``."""
     out = tmp_path / "run"
     args = ["run", str(experiment_file), "--output", str(out), "--quiet", "--set", "budget.total_usd=0.00003",
             "--set", "budget.expected_completion_tokens=6"]  # fmt: skip
-    stopped = ClickRunner().invoke(root, args)
+    stopped = runner.invoke(app, args, prog_name="crucible")
     assert stopped.exit_code == 1, stopped.output
     assert f"resume with: crucible run --resume {out}" in stopped.output
     assert "crucible-harness" not in stopped.output
