@@ -17,37 +17,29 @@ import numpy as np
 from numpy.typing import NDArray
 
 from crucible_core.errors import ValidationError
-from crucible_core.stats import BootstrapResult, bootstrap_interval
+from crucible_core.stats import BootstrapResult, Clusters, bootstrap_interval
 
-__all__ = ["ClusterLabels", "stratified_cluster_bootstrap"]
+__all__ = ["cluster_labels", "stratified_cluster_bootstrap"]
 
 FloatArray = NDArray[np.float64]
 Reduce = Callable[..., Any]
 _CHUNK_ELEMENTS = 1 << 17
 
 
-class ClusterLabels:
-    """Observation indices of one sample grouped by cluster label."""
-
-    def __init__(self, labels: NDArray[Any], name: str) -> None:
-        _, inverse = np.unique(labels, return_inverse=True)
-        order = np.argsort(inverse, kind="stable")
-        self.sizes = np.bincount(inverse)
-        self.count = int(self.sizes.size)
-        if self.count < 2:
-            raise ValidationError(
-                f"the cluster bootstrap needs at least 2 clusters in {name}; got {self.count}. Pass finer "
-                "cluster labels, or cluster=None.",
-                argument="cluster",
-            )
-        self.inverse = inverse
-        self.members: list[NDArray[np.intp]] = np.split(order, np.cumsum(self.sizes)[:-1])
-        equal = bool((self.sizes == self.sizes[0]).all())
-        self.matrix: NDArray[np.intp] | None = np.stack(self.members) if equal else None
+def cluster_labels(labels: NDArray[Any], name: str) -> Clusters:
+    """crucible-core's :class:`~crucible_core.stats.Clusters` of one sample, at least two of them."""
+    groups = Clusters(labels)
+    if groups.count < 2:
+        raise ValidationError(
+            f"the cluster bootstrap needs at least 2 clusters in {name}; got {groups.count}. Pass finer "
+            "cluster labels, or cluster=None.",
+            argument="cluster",
+        )
+    return groups
 
 
 def _resampled(
-    values: FloatArray, groups: ClusterLabels, picks: NDArray[np.intp], reduce: Reduce, is_mean: bool
+    values: FloatArray, groups: Clusters, picks: NDArray[np.intp], reduce: Reduce, is_mean: bool
 ) -> FloatArray:
     """``reduce`` of each resample made of the clusters ``picks`` (rows = resamples)."""
     if is_mean:  # ragged or not: a cluster contributes its sum and its size
@@ -61,7 +53,7 @@ def _resampled(
     return out
 
 
-def _leave_one_cluster_out(values: FloatArray, groups: ClusterLabels, reduce: Reduce) -> FloatArray:
+def _leave_one_cluster_out(values: FloatArray, groups: Clusters, reduce: Reduce) -> FloatArray:
     everything = np.arange(values.size)
     return np.array(
         [
@@ -74,8 +66,8 @@ def _leave_one_cluster_out(values: FloatArray, groups: ClusterLabels, reduce: Re
 def stratified_cluster_bootstrap(
     x: FloatArray,
     y: FloatArray,
-    x_groups: ClusterLabels,
-    y_groups: ClusterLabels,
+    x_groups: Clusters,
+    y_groups: Clusters,
     reduce: Reduce,
     *,
     is_mean: bool,

@@ -213,7 +213,7 @@ def bootstrap_diff(
     ``standard_error`` …). For a one-sided ``confidence`` bound, take the matching end of the interval
     at ``2·confidence − 1``: for percentile and BCa intervals that end is exactly the one-sided bound.
     """
-    from crucible_bench._cluster_bootstrap import ClusterLabels, stratified_cluster_bootstrap
+    from crucible_bench._cluster_bootstrap import cluster_labels, stratified_cluster_bootstrap
 
     check_choice(statistic, "statistic", ("mean", "median"))
     check_choice(method, "method", ("bca", "percentile", "basic"))
@@ -267,8 +267,8 @@ def bootstrap_diff(
         return stratified_cluster_bootstrap(
             a,
             b,
-            ClusterLabels(lx[np.isfinite(raw_x)], "x"),
-            ClusterLabels(ly[np.isfinite(raw_y)], "y"),
+            cluster_labels(lx[np.isfinite(raw_x)], "x"),
+            cluster_labels(ly[np.isfinite(raw_y)], "y"),
             reduce,
             is_mean=statistic == "mean",
             method=method,

@@ -9,7 +9,7 @@ import re
 import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import polars as pl
 
@@ -33,9 +33,6 @@ from crucible_telemetry._store import (
     experiment_from_row,
     experiment_to_row,
 )
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["PostgresStore"]
 

@@ -19,12 +19,14 @@ from crucible_core.stats._describe import Description, describe
 from crucible_core.stats._interval import ConfidenceInterval
 from crucible_core.stats._proportions import clopper_pearson_ci, wilson_ci
 from crucible_core.stats._quantile import quantile
+from crucible_core.stats._resample import Clusters
 from crucible_core.stats._running import RunningStats
 from crucible_core.stats._sketch import QuantileSketch
 
 __all__ = [
     "BootstrapMethod",
     "BootstrapResult",
+    "Clusters",
     "ConfidenceInterval",
     "Description",
     "QuantileSketch",

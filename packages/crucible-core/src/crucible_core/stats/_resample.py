@@ -29,13 +29,19 @@ _CHUNK_ELEMENTS = 1 << 17
 
 
 class Clusters:
-    """Observation indices grouped by cluster label (for the cluster bootstrap)."""
+    """Observation indices grouped by cluster label (for the cluster bootstrap).
+
+    ``count`` clusters; ``inverse[i]`` is observation ``i``'s cluster, ``sizes[c]`` and ``members[c]``
+    cluster ``c``'s size and observation indices; ``matrix`` stacks the members when all sizes are equal.
+    """
 
     def __init__(self, labels: npt.NDArray[Any]) -> None:
         _, inverse = np.unique(labels, return_inverse=True)
         order = np.argsort(inverse, kind="stable")
         sizes = np.bincount(inverse)
         self.count = int(sizes.size)
+        self.inverse: npt.NDArray[np.intp] = inverse
+        self.sizes: npt.NDArray[np.intp] = sizes
         self.members: list[npt.NDArray[np.intp]] = np.split(order, np.cumsum(sizes)[:-1])
         self.equal_size = bool((sizes == sizes[0]).all())
         self.matrix: npt.NDArray[np.intp] | None = np.stack(self.members) if self.equal_size else None
