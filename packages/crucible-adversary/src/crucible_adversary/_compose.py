@@ -50,48 +50,40 @@ class Chain(BaseModel):
 
     def apply(self, text: str, *, seed: int = 0) -> AttackResult:
         """Run every step on the previous step's output (offline attacks only)."""
-        current = text
-        params: list[dict[str, Any]] = []
-        edits = []
+        results: list[AttackResult] = []
         for index, step in enumerate(self.steps):
-            result = attack(
-                step.name, current, rate=step.rate, seed=derive_seed(seed, index, step.name), **step.options
-            )
-            params.append({"attack": step.name, **result.params})
-            edits.extend(result.edits)
-            current = result.perturbed
-        return AttackResult(
-            original=text,
-            perturbed=current,
-            attack=self.label,
-            params={"seed": seed, "steps": params},
-            edits=tuple(edits),
-        )
+            current = results[-1].perturbed if results else text
+            seed_i = derive_seed(seed, index, step.name)
+            results.append(attack(step.name, current, rate=step.rate, seed=seed_i, **step.options))
+        return self._combined(text, seed, results)
 
     async def apply_async(self, text: str, *, seed: int = 0, model: Model | None = None) -> AttackResult:
         """Like :meth:`apply`, and runs model-assisted steps with ``model`` (every step that can use a
         model does when ``model`` is given; see ``AttackInfo.model_assisted``)."""
-        current = text
-        params: list[dict[str, Any]] = []
-        edits = []
+        results: list[AttackResult] = []
         for index, step in enumerate(self.steps):
-            result = await attack_async(
-                step.name,
-                current,
-                model=model,
-                rate=step.rate,
-                seed=derive_seed(seed, index, step.name),
-                **step.options,
+            current = results[-1].perturbed if results else text
+            seed_i = derive_seed(seed, index, step.name)
+            results.append(
+                await attack_async(
+                    step.name, current, model=model, rate=step.rate, seed=seed_i, **step.options
+                )
             )
-            params.append({"attack": step.name, **result.params})
-            edits.extend(result.edits)
-            current = result.perturbed
+        return self._combined(text, seed, results)
+
+    def _combined(self, text: str, seed: int, results: list[AttackResult]) -> AttackResult:
+        """One result for the chain: the last step's text, every step's parameters and edits."""
         return AttackResult(
             original=text,
-            perturbed=current,
+            perturbed=results[-1].perturbed if results else text,
             attack=self.label,
-            params={"seed": seed, "steps": params},
-            edits=tuple(edits),
+            params={
+                "seed": seed,
+                "steps": [
+                    {"attack": step.name, **r.params} for step, r in zip(self.steps, results, strict=True)
+                ],
+            },
+            edits=tuple(edit for r in results for edit in r.edits),
         )
 
     def summary(self) -> str:
