@@ -111,6 +111,7 @@ SECRET_SAMPLES = [
     "github_pat_" + "f" * 40,
     "AKIA" + "G" * 16,
     "xoxb-" + "1" * 12,
+    "AIza" + "h" * 35,
     "Bearer abcdefghij",
     "bearer abcdefghij",
     "BEARER abcdefghij",

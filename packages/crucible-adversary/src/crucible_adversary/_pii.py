@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from crucible_core.errors import ValidationError
+from crucible_core.redaction import API_KEY_PATTERNS, may_contain_secret
 
 __all__ = [
     "PII_CATEGORIES",
@@ -59,10 +60,8 @@ class PiiMatch:
 
 
 _API_KEY = re.compile(
-    r"\b(?:sk-(?:ant-|proj-|live-|test-)?[A-Za-z0-9_\-]{16,}|AKIA[0-9A-Z]{16}|(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{30,}|"
-    r"github_pat_[A-Za-z0-9_]{30,}|xox[abposr]-[A-Za-z0-9\-]{10,}|AIza[0-9A-Za-z_\-]{35}|hf_[A-Za-z0-9]{20,}|"
-    r"tml-[A-Za-z0-9_\-]{12,})"
-    r"|(?i:\b(?:api[_\-]?key|secret[_\-]?key|access[_\-]?token|auth[_\-]?token)\b[\"']?\s*[:=]\s*[\"']?)([A-Za-z0-9_\-\.]{16,})"
+    "|".join(f"(?:{p})" for p in API_KEY_PATTERNS)  # vendor-prefixed keys: crucible-core's redaction list
+    + r"|(?i:\b(?:api[_\-]?key|secret[_\-]?key|access[_\-]?token|auth[_\-]?token)\b[\"']?\s*[:=]\s*[\"']?)([A-Za-z0-9_\-\.]{16,})"
 )
 _CARD = re.compile(r"(?<!\d)(?<!\d\.)(?:\d[ \-]?){12,18}\d(?!\d)(?!\.\d)")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\b")
@@ -89,20 +88,6 @@ _IPV6 = re.compile(
 )
 _URL = re.compile(r"\bhttps?://[^\s<>\"')\]]+")
 _DIGITS3 = re.compile(r"\d{3}")
-_KEY_MARKERS = (
-    "sk-",
-    "AKIA",
-    "ghp_",
-    "gho_",
-    "ghu_",
-    "ghs_",
-    "ghr_",
-    "github_pat_",
-    "xox",
-    "AIza",
-    "hf_",
-    "tml-",
-)
 _KEY_WORD = re.compile(r"(?i)key|token")
 # cheap gates that start with a character class (the regex engine skips ahead to it quickly)
 _GATE_CARD = re.compile(r"\d[\d \-]{11,}\d")
@@ -151,7 +136,7 @@ def find_pii(text: str, categories: frozenset[str] | None = None) -> list[PiiMat
     def add(category: str, start: int, end: int, confidence: float) -> None:
         found.append(PiiMatch(category, start, end, text[start:end], confidence))
 
-    if "api_key" in want and (any(marker in text for marker in _KEY_MARKERS) or _KEY_WORD.search(text)):
+    if "api_key" in want and (may_contain_secret(text) or _KEY_WORD.search(text)):
         for m in _API_KEY.finditer(text):
             start, end = m.span(1) if m.group(1) else m.span()
             add("api_key", start, end, 0.97)

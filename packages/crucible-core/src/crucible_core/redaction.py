@@ -5,7 +5,7 @@
 * values under secret-looking keys (``api_key``, ``authorization``, ``token``, ``password``, ``secret``,
   ``cookie`` ...), whatever they contain;
 * secret-looking substrings anywhere in text: ``sk-…`` (OpenAI/Anthropic style), ``tml-…`` (Tinker),
-  ``hf_…`` (Hugging Face), ``ghp_…``/``github_pat_…``, ``AKIA…`` (AWS), ``xox…`` (Slack), ``Bearer …``
+  ``hf_…`` (Hugging Face), ``ghp_…``/``github_pat_…``, ``AKIA…`` (AWS), ``xox…`` (Slack), ``AIza…`` (Google), ``Bearer …``
   credentials and ``user:password@`` in URLs;
 * any value registered with :func:`register_secret` (e.g. the key an HTTP model client was given).
 
@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any
 
 __all__ = [
+    "API_KEY_PATTERNS",
     "REDACTED",
     "is_secret_key",
     "may_contain_secret",
@@ -38,7 +39,9 @@ _SECRET_KEY_RE = re.compile(
     r"token|password|passwd|secret|client[_\-]?secret|cookie|set[_\-]cookie|x[_\-]api[_\-]key|private[_\-]?key)$",
     re.IGNORECASE,
 )
-_TOKEN_PATTERNS = [
+# API keys by their vendor prefix (no capturing groups): redacted here, and reported as PII by
+# crucible-adversary, which builds its key detector from this tuple.
+API_KEY_PATTERNS: tuple[str, ...] = (
     r"\bsk-(?:ant-|proj-|live-|test-)?[A-Za-z0-9_\-]{16,}",
     r"\btml-[A-Za-z0-9_\-]{12,}",
     r"\bhf_[A-Za-z0-9]{20,}",
@@ -46,8 +49,9 @@ _TOKEN_PATTERNS = [
     r"\bgithub_pat_[A-Za-z0-9_]{30,}",
     r"\bAKIA[0-9A-Z]{16}\b",
     r"\bxox[abposr]-[A-Za-z0-9\-]{10,}",
-    r"\b[Bb](?:earer|EARER)\s+[A-Za-z0-9._~+/\-]{8,}=*",
-]
+    r"\bAIza[0-9A-Za-z_\-]{35}",
+)
+_TOKEN_PATTERNS = [*API_KEY_PATTERNS, r"\b[Bb](?:earer|EARER)\s+[A-Za-z0-9._~+/\-]{8,}=*"]
 _TOKEN_RE = re.compile("|".join(f"(?:{p})" for p in _TOKEN_PATTERNS))
 _URL_USERINFO_RE = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<user>[^:/@\s]+):(?P<pw>[^@/\s]+)@")
 
@@ -78,7 +82,7 @@ def may_contain_secret(text: str) -> bool:
     """A fast necessary condition for :func:`redact_text` changing ``text``.
 
     Every token pattern contains a fixed marker (``sk-``, ``tml-``, ``xox``, ``hf_``, ``gh``,
-    ``github_pat_``, ``AKIA``, ``earer``/``EARER``, or ``@`` with ``://``); substring tests for them run
+    ``github_pat_``, ``AKIA``, ``AIza``, ``earer``/``EARER``, or ``@`` with ``://``); substring tests for them run
     at C speed, where the full regular expression costs tens of nanoseconds per character. False
     means the text certainly holds no secret; True means it must go through :func:`redact_text`.
     """
@@ -86,7 +90,7 @@ def may_contain_secret(text: str) -> bool:
         return True
     if "_" in text and ("hf_" in text or "gh" in text or "github_pat_" in text):
         return True
-    if "AKIA" in text or "earer" in text or "EARER" in text:
+    if "AKIA" in text or "AIza" in text or "earer" in text or "EARER" in text:
         return True
     if "@" in text and "://" in text:
         return True
