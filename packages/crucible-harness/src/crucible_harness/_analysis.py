@@ -26,7 +26,7 @@ import crucible_bench as cb
 from crucible_core.errors import ValidationError
 from crucible_core.stats import quantile, wilson_ci
 from crucible_harness._conclusion import comparison_conclusion, overall_conclusion
-from crucible_harness._power import PowerSummary, power_summary
+from crucible_harness._power import PowerSummary, power_at_minimum, power_summary
 from crucible_harness._results import (
     Analysis,
     AttackSummary,
@@ -216,8 +216,8 @@ def compare_pair(
         )
         effect = cmp.effect_size
         mde = cmp.minimum_detectable_effect
-        prospective = power_summary(
-            "auto", x, y, paired=spec.paired, binary=cmp.kind == "binary", effect=None, alpha=spec.alpha,
+        at_minimum = power_at_minimum(
+            "auto", x, y, paired=spec.paired, binary=cmp.kind == "binary", alpha=spec.alpha,
             minimum=spec.minimum_effect,
         )  # fmt: skip
         return fields | {
@@ -230,7 +230,7 @@ def compare_pair(
             "power": None if cmp.power is None else cmp.power.power,
             "minimum_detectable_effect": None if mde is None else mde.effect_size,
             "minimum_detectable_effect_name": None if mde is None else mde.effect_size_name,
-            "power_at_minimum_effect": prospective.at_minimum,
+            "power_at_minimum_effect": at_minimum,
         }  # fmt: skip
     result = _named_test(spec.tests, x, y, spec, seed)
     effect = result.effect_size
