@@ -15,11 +15,9 @@ cancelled in flight returned no usage, so what the provider bills for it is unkn
 from __future__ import annotations
 
 import builtins
-import functools
-import inspect
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -28,7 +26,7 @@ import anyio
 from crucible_core.errors import CrucibleError
 from crucible_core.models import Completion, GenerationParams, Message
 from crucible_ensemble._process import Reader, Reply, make_ballots
-from crucible_ensemble._voting import Ballot, VotingMethod
+from crucible_ensemble._voting import VotingMethod
 from crucible_hedging import Hedger, attempt_errors
 
 __all__ = ["Execution", "Run", "Stop", "ask", "cascade", "parallel", "sequential"]
@@ -131,25 +129,6 @@ async def parallel(run: Run, order: Sequence[int]) -> Stop:
     return Stop()
 
 
-@functools.lru_cache(maxsize=64)
-def _takes_own_confidence(decided: Callable[..., bool]) -> bool:
-    """Whether a ``decided`` implementation accepts ``own_confidence=`` (subclasses written before it
-    was added take only ``(ballots, remaining)``)."""
-    try:
-        parameters = inspect.signature(decided).parameters.values()
-    except (TypeError, ValueError):
-        return False
-    return any(p.name == "own_confidence" or p.kind is p.VAR_KEYWORD for p in parameters)
-
-
-def _decided(
-    voting: VotingMethod, ballots: list[Ballot], weights: list[float], *, own_confidence: bool
-) -> bool:
-    if _takes_own_confidence(type(voting).decided):
-        return voting.decided(ballots, weights, own_confidence=own_confidence)
-    return voting.decided(ballots, weights)
-
-
 async def sequential(
     run: Run,
     order: Sequence[int],
@@ -172,7 +151,7 @@ async def sequential(
             if len(ballots) < min_responses:
                 continue
             weights = [run.replies[j].member.weight for j in rest]
-            if _decided(voting, ballots, weights, own_confidence=run.reader.mode != "vote_share"):
+            if voting.decided(ballots, weights, own_confidence=run.reader.mode != "vote_share"):
                 reason = "the remaining members could not change the winner"
                 break
             if min_consensus is not None:
